@@ -1,0 +1,113 @@
+"""Settings from the environment, read when the app is created, never at import time."""
+
+from __future__ import annotations
+
+import secrets
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+# One file plus the multipart envelope and a few form fields; Werkzeug answers 413
+# before parsing anything larger.
+REQUEST_OVERHEAD_BYTES = 256 * 1024
+
+
+class ConfigError(RuntimeError):
+    """The app must not start with these settings; the message names what is missing."""
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(environ: Mapping[str, str], name: str, default: int) -> int:
+    value = environ.get(name)
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, got {value!r}") from exc
+
+
+def database_url(url: str) -> str:
+    # psycopg 3 is the driver we ship; plain postgres URLs would ask for psycopg2.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def engine_options(url: str) -> dict[str, Any]:
+    if url.startswith("sqlite"):
+        # Writers wait for each other instead of failing at once with "database is locked".
+        return {"connect_args": {"timeout": 30}}
+    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
+
+
+def load_config(environ: Mapping[str, str], instance_path: str | Path) -> dict[str, Any]:
+    """Flask settings from environment variables (the table in the README)."""
+    instance = Path(instance_path)
+    env = environ.get("TRIAGE_ENV", "development")
+    if env not in {"development", "production"}:
+        raise ConfigError(f"TRIAGE_ENV must be 'production' or 'development', got {env!r}")
+    production = env == "production"
+
+    secret = environ.get("SECRET_KEY")
+    if not secret:
+        if production:
+            raise ConfigError("SECRET_KEY is required when TRIAGE_ENV=production")
+        warnings.warn(
+            "SECRET_KEY is not set: using a random key, so sessions end when the process does",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        secret = secrets.token_hex(32)
+
+    db_url = database_url(environ.get("DATABASE_URL") or f"sqlite:///{instance / 'triage.db'}")
+
+    config: dict[str, Any] = {
+        "TRIAGE_ENV": env,
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": db_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(db_url),
+        "EVIDENCE_STORE": environ.get("EVIDENCE_STORE", "local"),
+        "EVIDENCE_DIR": environ.get("EVIDENCE_DIR") or str(instance / "evidence"),
+        "S3_BUCKET": environ.get("S3_BUCKET"),
+        "S3_REGION": environ.get("S3_REGION"),
+        "S3_ENDPOINT_URL": environ.get("S3_ENDPOINT_URL"),
+        "S3_SSE": environ.get("S3_SSE"),
+        "S3_CHECKSUM_MODE": environ.get("S3_CHECKSUM_MODE", "when_supported"),
+        "RATELIMIT_ENABLED": _bool(environ.get("RATELIMIT_ENABLED"), True),
+        "RATELIMIT_STORAGE_URI": environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "MAX_FILE_BYTES": MAX_FILE_BYTES,
+        "MAX_CONTENT_LENGTH": MAX_FILE_BYTES + REQUEST_OVERHEAD_BYTES,
+        "TICKET_MAX_FILES": _int(environ, "TICKET_MAX_FILES", 40),
+        "TICKET_MAX_BYTES": _int(environ, "TICKET_MAX_BYTES", 100 * 1024 * 1024),
+        "CLAIM_IDLE_MINUTES": _int(environ, "CLAIM_IDLE_MINUTES", 30),
+        "ORPHAN_GRACE_MINUTES": _int(environ, "ORPHAN_GRACE_MINUTES", 60),
+        "SESSION_COOKIE_SECURE": production,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        # A customer photographing documents can take longer than Flask-WTF's default hour.
+        "WTF_CSRF_TIME_LIMIT": None,
+        "SQLALCHEMY_TRACK_MODIFICATIONS": False,
+        "JSON_SORT_KEYS": False,
+    }
+    if production:
+        from storage import missing_settings
+
+        missing = missing_settings(config)
+        if missing:
+            raise ConfigError(
+                f"EVIDENCE_STORE={config['EVIDENCE_STORE']} needs {', '.join(missing)} "
+                "when TRIAGE_ENV=production"
+            )
+    return config

@@ -1,0 +1,152 @@
+"""Customer forms. Field names match the API's, so one service validates both faces."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    EmailField,
+    HiddenField,
+    MultipleFileField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+from triage.evidence.checks import ACCEPT_ATTRIBUTE
+from triage.tickets.information import ADDRESS_LABELS, ADDRESS_PARTS
+from triage.tickets.operations import RESTRICTION_REASONS
+
+YES_NO = [("true", "Yes"), ("false", "No")]
+REQUIRED = "Please choose one."
+
+
+class NewTicketForm(FlaskForm):
+    customer_type = RadioField(
+        "How did you buy our cloud services?",
+        choices=[
+            ("direct", "Directly from us (direct sales customer)"),
+            ("reseller", "Through a reseller (reseller customer)"),
+            ("partner", "I am a cloud partner"),
+        ],
+        validators=[Optional()],
+    )
+    real_name_auth = RadioField(
+        "Has the account completed real-name authentication?",
+        choices=[("completed", "Yes, completed"), ("not_completed", "No, or I am not sure")],
+        validators=[Optional()],
+    )
+    account_type = RadioField(
+        "Is it an individual or an enterprise account?",
+        choices=[("individual", "Individual"), ("enterprise", "Enterprise")],
+        validators=[DataRequired(REQUIRED)],
+    )
+    card_added = RadioField(
+        "Is a credit card added to the account?", choices=YES_NO,
+        validators=[DataRequired(REQUIRED)],
+    )
+    payments_made = RadioField(
+        "Have payments been made from the account without a card (for example by bank "
+        "transfer)?",
+        choices=YES_NO, default="false", validators=[Optional()],
+    )
+    enterprise_in_china = RadioField(
+        "Is the enterprise registered in the Chinese mainland?", choices=YES_NO,
+        validators=[Optional()],
+    )
+    account_name = StringField(
+        "Account name (tenant name or login ID)",
+        validators=[DataRequired("Tell us which account this is about."), Length(max=200)],
+    )
+    contact_email = EmailField(
+        "An email address you can read now",
+        validators=[DataRequired("We need a way to reach you."), Email(), Length(max=254)],
+    )
+    change_mobile = StringField("New mobile number", validators=[Optional(), Length(max=30)])
+    change_email = EmailField("New email address", validators=[Optional(), Length(max=254)])
+    restriction_reason = SelectField(
+        "Why was the account restricted or frozen, if you know?",
+        choices=[("", "Choose if you know"), *RESTRICTION_REASONS.items()],
+        validators=[Optional()],
+    )
+    description = TextAreaField("Anything else we should know?",
+                                validators=[Optional(), Length(max=4000)])
+
+    def payload(self, ticket_type: str) -> dict[str, Any]:
+        """The API's creation body from the form's answers."""
+        data: dict[str, Any] = {
+            "type": ticket_type,
+            "account_type": self.account_type.data,
+            "card_added": self.card_added.data,
+            "account_name": self.account_name.data,
+            "contact_email": self.contact_email.data,
+            "description": self.description.data,
+        }
+        if ticket_type == "account_change":
+            data |= {
+                "customer_type": self.customer_type.data,
+                "real_name_auth": self.real_name_auth.data,
+                "payments_made": self.payments_made.data or "false",
+                "change": {"mobile": self.change_mobile.data, "email": self.change_email.data},
+            }
+        else:
+            data["restriction_reason"] = self.restriction_reason.data
+        if self.account_type.data == "enterprise" and self.enterprise_in_china.data:
+            data["enterprise_in_china"] = self.enterprise_in_china.data
+        return data
+
+
+# Service error keys → the form field they belong next to.
+FIELD_FOR_ERROR = {"change": "change_mobile", "change.mobile": "change_mobile",
+                   "change.email": "change_email"}
+
+
+class UploadForm(FlaskForm):
+    material = HiddenField(validators=[DataRequired()])
+    files = MultipleFileField("Choose files", render_kw={"accept": ACCEPT_ATTRIBUTE})
+
+
+class SubmitForm(FlaskForm):
+    explanation = TextAreaField(
+        "Why can't you provide the missing items?",
+        validators=[Optional(), Length(max=4000)],
+    )
+
+
+class WithdrawForm(FlaskForm):
+    pass
+
+
+class ResumeForm(FlaskForm):
+    reference = StringField("Ticket reference", validators=[DataRequired(), Length(max=20)],
+                            render_kw={"autocomplete": "off", "autocapitalize": "characters"})
+    code = StringField("Access code", validators=[DataRequired(), Length(max=60)],
+                       render_kw={"autocomplete": "off", "autocapitalize": "characters",
+                                  "spellcheck": "false"})
+
+
+def information_form_fields(keys: list[str]) -> list[tuple[str, str]]:
+    """(form field name, information key) pairs; the address spreads over its parts."""
+    out = []
+    for key in keys:
+        if key == "contact_address":
+            out += [(f"contact_address.{part}", key) for part in ADDRESS_PARTS]
+        else:
+            out.append((key, key))
+    return out
+
+
+def information_from_form(form: dict[str, str], keys: list[str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for key in keys:
+        if key == "contact_address":
+            values[key] = {p: form.get(f"contact_address.{p}", "").strip() for p in ADDRESS_PARTS}
+        elif key in form:
+            values[key] = form.get(key, "").strip()
+    return values
+
+
+__all__ = ["ADDRESS_LABELS", "ADDRESS_PARTS"]

@@ -1,0 +1,68 @@
+"""The application factory: registers extensions, blueprints, error handlers and commands."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from config import engine_options, load_config
+from storage import create_store
+from triage import cli, errorpages, models, security  # noqa: F401 - models: every table
+from triage.evidence import operations as evidence_operations
+from triage.extensions import csrf, db, limiter, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app from the environment; `config` overrides single settings (tests)."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.update(load_config(os.environ, app.instance_path))
+    if config:
+        app.config.update(config)
+        if "SQLALCHEMY_ENGINE_OPTIONS" not in config:
+            app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
+                app.config["SQLALCHEMY_DATABASE_URI"]
+            )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    register_extensions(app)
+    register_blueprints(app)
+    errorpages.register(app)
+    security.register(app)
+    cli.register(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    import triage.reviewers.auth  # noqa: F401 - registers the user loader
+    # Built once per process: boto3 clients are expensive and thread-safe.
+    app.extensions["evidence_store"] = create_store(app.config)
+    evidence_operations.register_session_hooks()
+
+
+def register_blueprints(app: Flask) -> None:
+    from triage.api.docs import bp as docs_bp
+    from triage.health import bp as health_bp
+    from triage.tickets.api import bp as tickets_api_bp
+    from triage.tickets.views import bp as tickets_bp
+
+    for bp in (tickets_bp, health_bp):
+        app.register_blueprint(bp)
+    for bp in (tickets_api_bp, docs_bp):
+        csrf.exempt(bp)  # bearer tokens, never cookies: nothing for a forged form to ride on
+        app.register_blueprint(bp)

@@ -1,0 +1,37 @@
+"""One uploaded file: metadata here, bytes in the evidence store under `storage_key`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from triage.extensions import db
+from triage.tickets.models import Ticket, new_id
+from triage.timeutil import utcnow
+
+
+class Evidence(db.Model):
+    __tablename__ = "evidence"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    ticket_id: Mapped[str] = mapped_column(
+        ForeignKey("tickets.id", ondelete="CASCADE"), index=True
+    )
+    material: Mapped[str] = mapped_column(String(40))
+    filename: Mapped[str] = mapped_column(String(255))  # sanitised display name only
+    size: Mapped[int] = mapped_column(Integer)
+    content_type: Mapped[str] = mapped_column(String(120))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    storage_key: Mapped[str] = mapped_column(String(200), unique=True)
+    warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    decision: Mapped[str | None] = mapped_column(String(20))  # accepted | rejected
+    reason: Mapped[str | None] = mapped_column(String(40))
+    note: Mapped[str | None] = mapped_column(Text)
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("reviewers.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    ticket: Mapped[Ticket] = relationship(back_populates="evidence")

@@ -1,0 +1,149 @@
+"""Adding evidence: check, store the object, add the row; the edge commits.
+
+If the transaction that would record the row does not commit, the object is deleted
+again (session hooks below), so a failed commit leaves no object without a row. A crash
+between the two is what `flask evidence sweep` is for.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import BinaryIO
+
+from flask import current_app
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
+
+from storage import EvidenceStore, StorageError, new_key
+from triage.errors import TriageError, UnknownMaterial
+from triage.evidence.checks import FileRefused, check_upload, read_limited
+from triage.evidence.models import Evidence
+from triage.extensions import db
+from triage.history.models import record
+from triage.requirements import DOCUMENT_KEYS, INFORMATION_KEYS
+from triage.tickets import status as st
+from triage.tickets.models import Ticket
+from triage.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+_PENDING = "evidence_keys_pending"
+
+
+class StoreUnavailable(TriageError):
+    code = "storage_unavailable"
+
+
+def evidence_store() -> EvidenceStore:
+    return current_app.extensions["evidence_store"]
+
+
+def add_evidence(
+    ticket: Ticket, material: str, filename: str, stream: BinaryIO, actor: str = "customer"
+) -> Evidence:
+    """Check the file, store it and add its row. Raises FileRefused before anything is stored."""
+    st.require(ticket.status, st.EDITABLE, "add files")
+    if material not in DOCUMENT_KEYS:
+        hint = " It is an information item: fill it in the form." if material in INFORMATION_KEYS else ""
+        raise UnknownMaterial(f"“{material}” is not a document this product knows.{hint}")
+    max_bytes = current_app.config["MAX_FILE_BYTES"]
+    checked = check_upload(filename, read_limited(stream, max_bytes), max_bytes)
+    _check_ticket_limits(ticket, checked.size)
+
+    key = new_key(ticket.id)
+    try:
+        evidence_store().save(
+            key, checked.data, content_type=checked.content_type, sha256_hex=checked.sha256
+        )
+    except StorageError as exc:
+        log.error("evidence store refused %s: %s", key, exc)
+        raise StoreUnavailable(
+            "We could not store your file just now. Nothing was saved; please try again "
+            "in a few minutes."
+        ) from exc
+    db.session.info.setdefault(_PENDING, []).append(key)
+    item = Evidence(
+        ticket_id=ticket.id,
+        material=material,
+        filename=checked.filename,
+        size=checked.size,
+        content_type=checked.content_type,
+        sha256=checked.sha256,
+        storage_key=key,
+        warnings=list(checked.warnings),
+        uploaded_at=utcnow(),
+    )
+    ticket.evidence.append(item)
+    ticket.updated_at = utcnow()
+    db.session.flush()
+    record(ticket.id, actor, "evidence_uploaded", evidence_id=item.id, material=material,
+           filename=item.filename, size=item.size, sha256=item.sha256,
+           warnings=item.warnings)
+    return item
+
+
+def _check_ticket_limits(ticket: Ticket, size: int) -> None:
+    count, total = db.session.execute(
+        select(func.count(Evidence.id), func.coalesce(func.sum(Evidence.size), 0)).where(
+            Evidence.ticket_id == ticket.id
+        )
+    ).one()
+    max_files = current_app.config["TICKET_MAX_FILES"]
+    max_bytes = current_app.config["TICKET_MAX_BYTES"]
+    if count + 1 > max_files or total + size > max_bytes:
+        raise FileRefused(
+            "file_too_large",
+            f"This ticket already holds {count} files ({total / 1048576:.1f} MB); a ticket "
+            f"may hold at most {max_files} files and {max_bytes // 1048576} MB in all. "
+            "Ask the reviewer if you need to send more.",
+        )
+
+
+def open_evidence(item: Evidence) -> BinaryIO:
+    return evidence_store().open(item.storage_key)
+
+
+def sweep_orphans(store: EvidenceStore, grace: timedelta, dry_run: bool = False) -> list[str]:
+    """Delete stored objects older than `grace` that no evidence row points to."""
+    cutoff = utcnow() - grace
+    removed = []
+    for obj in store.list("tickets/"):
+        if obj.modified_at > cutoff:
+            continue  # may belong to a request that has not committed yet
+        if db.session.scalar(select(Evidence.id).where(Evidence.storage_key == obj.key)):
+            continue
+        if not dry_run:
+            store.delete(obj.key)
+        removed.append(obj.key)
+    return removed
+
+
+def _forget_committed(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+def _delete_uncommitted(session: Session, transaction) -> None:
+    # Only the outermost transaction decides; a savepoint's end says nothing yet.
+    if transaction.parent is not None or transaction.nested:
+        return
+    keys = session.info.pop(_PENDING, None)
+    if not keys:
+        return
+    store = current_app.extensions["evidence_store"]
+    for key in keys:
+        try:
+            store.delete(key)
+        except StorageError:
+            log.warning("could not delete %s after a failed commit; the sweeper will", key)
+
+
+_registered = False
+
+
+def register_session_hooks() -> None:
+    global _registered
+    if _registered:
+        return
+    event.listen(db.session, "after_commit", _forget_committed)
+    event.listen(db.session, "after_transaction_end", _delete_uncommitted)
+    _registered = True

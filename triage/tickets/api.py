@@ -1,0 +1,102 @@
+"""JSON API: requirements and the customer's own ticket (api.md)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from triage.api import bearer_token, json_body, reviewer_for_token
+from triage.errors import Forbidden, InvalidRequest, NotFound, Unauthorized
+from triage.evidence.operations import add_evidence
+from triage.extensions import db, limiter
+from triage.requirements import FactsError, parse_facts, resolve
+from triage.tickets import operations as ops
+from triage.tickets.models import Ticket
+from triage.tickets.serialize import evidence_json, requirements_json, ticket_json
+
+bp = Blueprint("tickets_api", __name__, url_prefix="/api/v1")
+
+
+def _customer_ticket(reference: str, *, reviewer_may_read: bool = False) -> Ticket:
+    """The ticket the bearer's access code opens; another ticket's code answers 404."""
+    token = bearer_token()
+    try:
+        ticket = ops.ticket_for_code(token)
+    except Unauthorized:
+        if reviewer_for_token(token) is None:
+            raise
+        if not reviewer_may_read:
+            raise Forbidden("Only the customer who filed the ticket may change it.") from None
+        return ops.ticket_by_reference(reference)
+    if ticket.reference != reference.upper():
+        raise NotFound()
+    return ticket
+
+
+@bp.get("/requirements")
+def requirements() -> Response:
+    try:
+        facts = parse_facts(request.args)
+    except FactsError as exc:
+        raise InvalidRequest("Some facts are missing or not valid.", exc.fields) from exc
+    return jsonify(requirements_json(resolve(facts), facts.type))
+
+
+@bp.post("/tickets")
+@limiter.limit("20 per hour; 5 per minute")
+def create() -> tuple[Response, int]:
+    new = ops.create_ticket(json_body())
+    db.session.commit()
+    body = ticket_json(new.ticket)
+    body["access_token"] = new.access_code
+    return jsonify(body), 201
+
+
+@bp.get("/tickets/<reference>")
+def show(reference: str) -> Response:
+    return jsonify(ticket_json(_customer_ticket(reference, reviewer_may_read=True)))
+
+
+@bp.post("/tickets/<reference>/evidence")
+@limiter.limit("60 per hour")
+def upload(reference: str) -> tuple[Response, int]:
+    ticket = _customer_ticket(reference)
+    material = request.form.get("material", "")
+    file = request.files.get("file")
+    fields = {}
+    if not material:
+        fields["material"] = "is required"
+    if file is None:
+        fields["file"] = "is required: send the file as multipart/form-data"
+    if fields:
+        raise InvalidRequest("The upload needs a material key and a file.", fields)
+    item = add_evidence(ticket, material, file.filename or "", file.stream)
+    db.session.commit()
+    return jsonify(evidence_json(item)), 201
+
+
+@bp.put("/tickets/<reference>/information")
+def information(reference: str) -> Response:
+    ticket = _customer_ticket(reference)
+    ops.update_information(ticket, json_body())
+    db.session.commit()
+    return jsonify(ticket_json(ticket))
+
+
+@bp.post("/tickets/<reference>/submit")
+def submit(reference: str) -> Response:
+    ticket = _customer_ticket(reference)
+    explanation = json_body(optional=True).get("explanation")
+    if explanation is not None and not isinstance(explanation, str):
+        raise InvalidRequest("The explanation must be text.", {"explanation": "must be text"})
+    ops.submit(ticket, explanation)
+    db.session.commit()
+    return jsonify(ticket_json(ticket))
+
+
+@bp.post("/tickets/<reference>/withdraw")
+def withdraw(reference: str) -> Response:
+    ticket = _customer_ticket(reference)
+    ops.withdraw(ticket)
+    db.session.commit()
+    current_app.logger.info("ticket %s withdrawn", ticket.reference)
+    return jsonify(ticket_json(ticket))

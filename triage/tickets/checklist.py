@@ -1,0 +1,145 @@
+"""What a ticket has against what its rule asks: the checklist, `complete` and `missing`.
+
+Two readings of one tree: for the customer, evidence counts once provided and not
+rejected; for approval, only accepted evidence counts (api.md, "Tickets").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from triage.requirements import (
+    INFORMATION_KEYS,
+    MATERIALS,
+    Evaluation,
+    Facts,
+    Resolution,
+    evaluate,
+    needs,
+    resolve,
+)
+from triage.tickets.models import Ticket
+from triage.timeutil import aware
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    key: str
+    kind: str
+    label: str
+    hint: str
+    status: str  # missing | provided | accepted | rejected | requested
+    optional: bool = False
+    in_rule: bool = True
+    request_message: str | None = None
+    reasons: tuple[str, ...] = ()  # rejection reasons of this item's evidence
+
+
+@dataclass(frozen=True)
+class TicketState:
+    resolution: Resolution
+    items: list[ChecklistItem]
+    customer: Evaluation | None
+    approval: Evaluation | None
+    complete: bool
+    missing: list[str]
+    approvable: bool
+    approval_missing: list[str] = field(default_factory=list)
+
+    def item(self, key: str) -> ChecklistItem | None:
+        return next((i for i in self.items if i.key == key), None)
+
+
+def facts_of(ticket: Ticket) -> Facts:
+    return Facts(**ticket.facts)
+
+
+def open_requests(ticket: Ticket) -> dict[str, tuple[datetime, str]]:
+    """Material → (time, message) of reviewer requests the customer has not answered yet."""
+    if ticket.status != "needs_more_info":
+        return {}
+    asked: dict[str, tuple[datetime, str]] = {}
+    for request in ticket.requests:
+        for key in request.materials:
+            asked[key] = (aware(request.at), request.message)
+    answered = {
+        key
+        for key, (at, _) in asked.items()
+        if any(e.material == key and aware(e.uploaded_at) > at for e in ticket.evidence)
+        or (key in INFORMATION_KEYS and _info_changed_after(ticket, key, at))
+    }
+    return {k: v for k, v in asked.items() if k not in answered}
+
+
+def _info_changed_after(ticket: Ticket, key: str, at: datetime) -> bool:
+    changed = (ticket.information or {}).get("_changed", {}).get(key)
+    return changed is not None and datetime.fromisoformat(changed) > at
+
+
+def information_values(ticket: Ticket) -> dict[str, object]:
+    return {k: v for k, v in (ticket.information or {}).items() if not k.startswith("_")}
+
+
+def ticket_state(ticket: Ticket) -> TicketState:
+    resolution = resolve(facts_of(ticket))
+    info = information_values(ticket)
+    requested = open_requests(ticket)
+    by_key: dict[str, list] = {}
+    for item in ticket.evidence:
+        by_key.setdefault(item.material, []).append(item)
+
+    def status(key: str) -> str:
+        if key in requested:
+            return "requested"
+        if key in INFORMATION_KEYS:
+            return "provided" if info.get(key) else "missing"
+        decisions = [e.decision for e in by_key.get(key, [])]
+        if "accepted" in decisions:
+            return "accepted"
+        if None in decisions:
+            return "provided"
+        return "rejected" if decisions else "missing"
+
+    rule_needs = list(needs(resolution.requirement)) if resolution.requirement else []
+    keys = [n.material for n in rule_needs]
+    extra = [k for k in [*requested, *by_key] if k not in keys]
+    optional = {n.material for n in rule_needs if n.optional}
+    items = [
+        ChecklistItem(
+            key=key,
+            kind=MATERIALS[key].kind,
+            label=MATERIALS[key].label,
+            hint=MATERIALS[key].hint,
+            status=status(key),
+            optional=key in optional,
+            in_rule=key in keys,
+            request_message=requested[key][1] if key in requested else None,
+            reasons=tuple(e.reason for e in by_key.get(key, []) if e.decision == "rejected"),
+        )
+        for key in dict.fromkeys([*keys, *extra])
+    ]
+
+    statuses = {i.key: i.status for i in items}
+    have_customer = {k for k, s in statuses.items() if s in ("provided", "accepted")}
+    have_approval = {k for k, s in statuses.items() if s == "accepted"} | {
+        k for k in info if k in INFORMATION_KEYS and info[k]
+    }
+    pending = [k for k in requested]
+    if resolution.requirement is None:
+        # No rule applies (ruling 2): any accepted piece of evidence lets a reviewer decide.
+        customer = approval = None
+        complete = bool(have_customer) and not pending
+        missing = pending
+        approvable = bool(have_approval - INFORMATION_KEYS)
+        approval_missing: list[str] = [] if approvable else ["evidence"]
+    else:
+        customer = evaluate(resolution.requirement, have_customer)
+        approval = evaluate(resolution.requirement, have_approval)
+        missing = list(dict.fromkeys([*customer.missing, *pending]))
+        complete = not missing
+        approvable = approval.satisfied
+        approval_missing = list(approval.missing)
+    return TicketState(
+        resolution, items, customer, approval, complete, missing, approvable, approval_missing
+    )

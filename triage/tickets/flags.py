@@ -1,0 +1,67 @@
+"""Triage at submission: the flags reviewers filter on, and the ticket's priority.
+
+Priority (documented in the README): `high` for unfreeze tickets (the customer's
+services are down) and for tickets that share evidence with another account (possible
+fraud, decide before it spreads); `normal` otherwise; `low` when submitted incomplete.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from triage.evidence.models import Evidence
+from triage.extensions import db
+from triage.tickets import status as st
+from triage.tickets.checklist import TicketState
+from triage.tickets.models import PRIORITIES, Ticket, TicketFlag
+
+FLAGS = ("incomplete", "no_matching_rule", "repeat_request", "duplicate_evidence")
+FLAG_WORDS = {
+    "incomplete": "Submitted without every required item",
+    "no_matching_rule": "No standard list applies: decide what is enough",
+    "repeat_request": "Another open ticket exists for the same account",
+    "duplicate_evidence": "A file also appears on a ticket for another account",
+}
+OPEN = (st.AWAITING_REVIEW, st.IN_REVIEW, st.NEEDS_MORE_INFO)
+
+
+def _repeat_request(ticket: Ticket) -> bool:
+    other = select(Ticket.id).where(
+        Ticket.account_key == ticket.account_key,
+        Ticket.id != ticket.id,
+        Ticket.status.in_(OPEN),
+    )
+    return db.session.scalar(other.limit(1)) is not None
+
+
+def _duplicate_evidence(ticket: Ticket) -> bool:
+    hashes = {e.sha256 for e in ticket.evidence}
+    if not hashes:
+        return False
+    shared = (
+        select(Evidence.id)
+        .join(Ticket, Ticket.id == Evidence.ticket_id)
+        .where(Evidence.sha256.in_(hashes), Ticket.account_key != ticket.account_key)
+    )
+    return db.session.scalar(shared.limit(1)) is not None
+
+
+def triage_at_submission(ticket: Ticket, state: TicketState) -> None:
+    wanted = {
+        "incomplete": not state.complete,
+        "no_matching_rule": state.resolution.requirement is None,
+        "repeat_request": _repeat_request(ticket),
+        "duplicate_evidence": _duplicate_evidence(ticket),
+    }
+    # Flags describe the latest submission: a completed resubmission drops `incomplete`.
+    ticket.flag_rows[:] = [row for row in ticket.flag_rows if wanted.get(row.flag, True)]
+    for flag, on in wanted.items():
+        if on and flag not in ticket.flags:
+            ticket.flag_rows.append(TicketFlag(flag=flag))
+    if wanted["duplicate_evidence"] or ticket.type == "unfreeze":
+        priority = "high"
+    elif wanted["incomplete"]:
+        priority = "low"
+    else:
+        priority = "normal"
+    ticket.priority_rank = PRIORITIES.index(priority)

@@ -1,0 +1,127 @@
+"""Validation of information items (typed fields, not uploads). No Flask here."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+
+ADDRESS_PARTS = ("line1", "line2", "city", "province", "postal_code", "country")
+ADDRESS_REQUIRED = ("line1", "city", "province", "postal_code", "country")
+ADDRESS_LABELS = {
+    "line1": "Address line 1",
+    "line2": "Address line 2",
+    "city": "City",
+    "province": "Province, state or autonomous region",
+    "postal_code": "Postal code",
+    "country": "Country or region",
+}
+_PHONE = re.compile(r"^\+?[0-9][0-9 ()\-.]{4,24}$")
+_ACCOUNT_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 \-]{3,40}$")
+
+
+class InformationError(ValueError):
+    def __init__(self, fields: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in fields.items()))
+        self.fields = fields
+
+
+def clean_text(value: Any, limit: int = 200) -> str:
+    if not isinstance(value, str):
+        raise ValueError("must be text")
+    text = unicodedata.normalize("NFC", value).strip()
+    if any(unicodedata.category(ch) == "Cc" for ch in text):
+        raise ValueError("contains control characters")
+    if len(text) > limit:
+        raise ValueError(f"must be at most {limit} characters")
+    return text
+
+
+def clean_email(value: Any) -> str:
+    text = clean_text(value, 254)
+    try:
+        return validate_email(text, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise ValueError(f"is not a valid email address ({exc})") from exc
+
+
+def clean_phone(value: Any) -> str:
+    text = clean_text(value, 30)
+    digits = sum(ch.isdigit() for ch in text)
+    if not _PHONE.match(text) or not 6 <= digits <= 17:
+        raise ValueError("is not a phone number: use digits, with the country code, e.g. +44 7700 900123")
+    return text
+
+
+def clean_account_number(value: Any) -> str:
+    text = clean_text(value, 40)
+    if not _ACCOUNT_NUMBER.match(text):
+        raise ValueError("must be the account number or IBAN: letters, digits and spaces")
+    return text
+
+
+def clean_address(value: Any) -> dict[str, str]:
+    if not isinstance(value, Mapping):
+        raise InformationError({"contact_address": "must be an object with the address parts"})
+    address: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    for part in ADDRESS_PARTS:
+        raw = value.get(part) or ""
+        try:
+            text = clean_text(raw)
+        except ValueError as exc:
+            errors[f"contact_address.{part}"] = str(exc)
+            continue
+        if not text and part in ADDRESS_REQUIRED:
+            errors[f"contact_address.{part}"] = f"{ADDRESS_LABELS[part]} is required"
+        address[part] = text
+    unknown = set(value) - set(ADDRESS_PARTS)
+    if unknown:
+        errors["contact_address"] = f"unknown parts: {', '.join(sorted(unknown))}"
+    if errors:
+        raise InformationError(errors)
+    return address
+
+
+_CLEANERS = {
+    "email": clean_email,
+    "phone_number": clean_phone,
+    "original_mobile": clean_phone,
+    "bank_account_number": clean_account_number,
+    "contact_address": clean_address,
+}
+
+
+def clean_information(values: Mapping[str, Any], allowed: set[str]) -> dict[str, Any]:
+    """Validated values; an empty value means "remove it". InformationError names each bad key."""
+    cleaned: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for key, value in values.items():
+        if key not in allowed:
+            errors[key] = "is not an information item of this ticket"
+            continue
+        if value is None or value == "" or (key == "contact_address" and _blank(value)):
+            cleaned[key] = None
+            continue
+        try:
+            cleaned[key] = _CLEANERS.get(key, clean_text)(value)
+        except InformationError as exc:
+            errors.update(exc.fields)
+        except ValueError as exc:
+            errors[key] = str(exc)
+    if errors:
+        raise InformationError(errors)
+    return cleaned
+
+
+def _blank(value: Any) -> bool:
+    return isinstance(value, Mapping) and not any(str(v or "").strip() for v in value.values())
+
+
+def format_value(key: str, value: Any) -> str:
+    if key == "contact_address" and isinstance(value, Mapping):
+        return ", ".join(value[p] for p in ADDRESS_PARTS if value.get(p))
+    return str(value)

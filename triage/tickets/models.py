@@ -1,0 +1,113 @@
+"""Tickets, their flags and the reviewers' requests for more materials."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, SmallInteger, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from triage.extensions import db
+from triage.timeutil import utcnow
+
+PRIORITIES = ("high", "normal", "low")  # rank = index: lower ranks are taken first
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+class Ticket(db.Model):
+    __tablename__ = "tickets"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    type: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    facts: Mapped[dict[str, Any]] = mapped_column(JSON)
+    outcome: Mapped[str] = mapped_column(String(20))  # checklist | manual_review
+    rule: Mapped[str | None] = mapped_column(String(40))
+
+    account_name: Mapped[str] = mapped_column(String(200))
+    # Lower-cased account name: repeat requests for one account are found through it.
+    account_key: Mapped[str] = mapped_column(String(200), index=True)
+    contact_email: Mapped[str] = mapped_column(String(254))
+    change_mobile: Mapped[str | None] = mapped_column(String(40))
+    change_email: Mapped[str | None] = mapped_column(String(254))
+    restriction_reason: Mapped[str | None] = mapped_column(String(40))
+    description: Mapped[str | None] = mapped_column(Text)
+    information: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    explanation: Mapped[str | None] = mapped_column(Text)
+
+    access_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    priority_rank: Mapped[int] = mapped_column(SmallInteger, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+    first_submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decision_note: Mapped[str | None] = mapped_column(Text)
+
+    claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("reviewers.id"))
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    claim_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    evidence: Mapped[list[Evidence]] = relationship(  # noqa: F821
+        back_populates="ticket", order_by="Evidence.uploaded_at", cascade="all, delete-orphan"
+    )
+    flag_rows: Mapped[list[TicketFlag]] = relationship(
+        back_populates="ticket", cascade="all, delete-orphan", lazy="selectin"
+    )
+    requests: Mapped[list[MaterialRequest]] = relationship(
+        back_populates="ticket", order_by="MaterialRequest.at", cascade="all, delete-orphan"
+    )
+    claimed_by: Mapped[Reviewer | None] = relationship()  # noqa: F821
+
+    __table_args__ = (
+        # The queue: waiting tickets by priority, then by first submission.
+        Index("ix_tickets_queue", "status", "priority_rank", "first_submitted_at", "id"),
+        Index("ix_tickets_claim_expiry", "status", "claim_expires_at"),
+    )
+
+    @property
+    def priority(self) -> str:
+        return PRIORITIES[self.priority_rank]
+
+    @property
+    def flags(self) -> list[str]:
+        return sorted(f.flag for f in self.flag_rows)
+
+    def set_flag(self, flag: str) -> None:
+        if flag not in self.flags:
+            self.flag_rows.append(TicketFlag(flag=flag))
+
+
+class TicketFlag(db.Model):
+    __tablename__ = "ticket_flags"
+
+    ticket_id: Mapped[str] = mapped_column(
+        ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True
+    )
+    flag: Mapped[str] = mapped_column(String(30), primary_key=True, index=True)
+    ticket: Mapped[Ticket] = relationship(back_populates="flag_rows")
+
+
+class MaterialRequest(db.Model):
+    """A reviewer's request for more: exactly what, and the message the customer reads."""
+
+    __tablename__ = "material_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[str] = mapped_column(
+        ForeignKey("tickets.id", ondelete="CASCADE"), index=True
+    )
+    materials: Mapped[list[str]] = mapped_column(JSON)
+    message: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("reviewers.id"))
+    ticket: Mapped[Ticket] = relationship(back_populates="requests")

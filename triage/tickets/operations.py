@@ -1,0 +1,224 @@
+"""Customer operations on tickets. Services flush; the view or command commits."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from triage.errors import InvalidRequest, NotFound, RequirementsNotMet, Unauthorized
+from triage.extensions import db
+from triage.history.models import record
+from triage.requirements import MATERIALS, FactsError, parse_facts, resolve
+from triage.secrets import hash_code, random_code
+from triage.tickets import status as st
+from triage.tickets.checklist import information_values, ticket_state
+from triage.tickets.information import (
+    InformationError,
+    clean_email,
+    clean_phone,
+    clean_text,
+    clean_information,
+)
+from triage.tickets.models import PRIORITIES, Ticket
+from triage.timeutil import utcnow
+
+CUSTOMER = "customer"
+
+RESTRICTION_REASONS = {
+    "unpaid_resources": "Pay-per-use resources were not paid for",
+    "real_name_failed": "Real-name authentication failed for Chinese mainland services",
+    "insufficient_balance": "The account balance is insufficient",
+    "became_partner": "The account became a partner, such as a reseller",
+    "member_budget": "Enterprise member account without enough budget",
+    "security_risk": "Security risks were detected on the account",
+    "violation": "Laws, regulations or security requirements were violated",
+    "not_renewed": "Cloud services were not renewed in the retention period",
+    "disable_requested": "A request to disable the cloud services was submitted",
+    "partner_budget": "Spending exceeded the budget a reseller partner allocated",
+    "unknown": "I don't know",
+}
+
+
+@dataclass(frozen=True)
+class NewTicket:
+    ticket: Ticket
+    access_code: str  # shown to the customer once, never stored
+
+
+def _reference(ticket_type: str) -> str:
+    prefix = "AC" if ticket_type == "account_change" else "UF"
+    alphabet = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+    body = "".join(secrets.choice(alphabet) for _ in range(8))
+    return f"{prefix}-{body[:4]}-{body[4:]}"
+
+
+def create_ticket(data: Mapping[str, Any]) -> NewTicket:
+    """Validate a creation request (api.md `POST /tickets`) and add the ticket."""
+    errors: dict[str, str] = {}
+    try:
+        facts = parse_facts(data)
+    except FactsError as exc:
+        errors.update(exc.fields)
+        facts = None
+
+    def take(name: str, cleaner, required: bool) -> Any:
+        value = data.get(name)
+        if value in (None, ""):
+            if required:
+                errors[name] = "is required"
+            return None
+        try:
+            return cleaner(value)
+        except ValueError as exc:
+            errors[name] = str(exc)
+            return None
+
+    account_name = take("account_name", clean_text, True)
+    contact_email = take("contact_email", clean_email, True)
+    description = take("description", lambda v: clean_text(v, 4000), False)
+    change_mobile = change_email = reason = None
+    ticket_type = data.get("type")
+    if ticket_type == "account_change":
+        change = data.get("change") or {}
+        if not isinstance(change, Mapping):
+            errors["change"] = "must be an object with mobile and/or email"
+            change = {}
+        for key, cleaner in (("mobile", clean_phone), ("email", clean_email)):
+            if change.get(key):
+                try:
+                    value = cleaner(change[key])
+                except ValueError as exc:
+                    errors[f"change.{key}"] = str(exc)
+                    continue
+                if key == "mobile":
+                    change_mobile = value
+                else:
+                    change_email = value
+        if not (change.get("mobile") or change.get("email")) and "change" not in errors:
+            errors["change"] = "give the new mobile number, the new email address, or both"
+    elif ticket_type == "unfreeze":
+        reason = data.get("restriction_reason") or None
+        if reason is not None and reason not in RESTRICTION_REASONS:
+            errors["restriction_reason"] = f"must be one of: {', '.join(RESTRICTION_REASONS)}"
+    if errors or facts is None:
+        raise InvalidRequest("Some answers are missing or not valid.", errors)
+
+    resolution = resolve(facts)
+    code = random_code()
+    ticket = Ticket(
+        reference=_reference(facts.type),
+        type=facts.type,
+        status=st.DRAFT,
+        facts=facts.as_dict(),
+        outcome=resolution.outcome,
+        rule=resolution.rule.name if resolution.rule else None,
+        account_name=account_name,
+        account_key=account_name.casefold(),
+        contact_email=contact_email,
+        change_mobile=change_mobile,
+        change_email=change_email,
+        restriction_reason=reason,
+        description=description,
+        information={},
+        access_token_hash=hash_code(code),
+        priority_rank=PRIORITIES.index("normal"),
+    )
+    db.session.add(ticket)
+    db.session.flush()
+    record(ticket.id, CUSTOMER, "created", reference=ticket.reference, type=ticket.type,
+           outcome=ticket.outcome, rule=ticket.rule)
+    return NewTicket(ticket, code)
+
+
+def ticket_for_code(code: str) -> Ticket:
+    """The ticket an access code opens; Unauthorized when it opens none."""
+    ticket = db.session.scalar(select(Ticket).where(Ticket.access_token_hash == hash_code(code)))
+    if ticket is None:
+        raise Unauthorized("That access code does not open any ticket.")
+    return ticket
+
+
+def ticket_by_reference(reference: str) -> Ticket:
+    ticket = db.session.scalar(select(Ticket).where(Ticket.reference == reference.upper()))
+    if ticket is None:
+        raise NotFound()
+    return ticket
+
+
+def information_keys(ticket: Ticket) -> list[str]:
+    """Information items this ticket may hold: its rule's, and any a reviewer asked for."""
+    state = ticket_state(ticket)
+    return [i.key for i in state.items if i.kind == "information"]
+
+
+def update_information(ticket: Ticket, values: Mapping[str, Any], actor: str = CUSTOMER) -> None:
+    st.require(ticket.status, st.EDITABLE, "change the information")
+    if not isinstance(values, Mapping):
+        raise InvalidRequest("Send a JSON object of information items.")
+    unknown = [k for k in values if k not in MATERIALS]
+    if unknown:
+        raise InvalidRequest(
+            "Unknown information items.", {k: "is not a known material key" for k in unknown}
+        )
+    try:
+        cleaned = clean_information(values, set(information_keys(ticket)))
+    except InformationError as exc:
+        raise InvalidRequest("Some information is not valid.", exc.fields) from exc
+    info = dict(ticket.information or {})
+    changed = dict(info.get("_changed", {}))
+    now = utcnow().isoformat()
+    for key, value in cleaned.items():
+        if value is None:
+            info.pop(key, None)
+        else:
+            info[key] = value
+        changed[key] = now
+    info["_changed"] = changed
+    ticket.information = info  # a new dict, so SQLAlchemy sees the change
+    ticket.updated_at = utcnow()
+    record(ticket.id, actor, "information_updated", keys=sorted(cleaned))
+    db.session.flush()
+
+
+def submit(ticket: Ticket, explanation: str | None = None) -> None:
+    """Send for review; an incomplete ticket needs an explanation and is flagged `incomplete`."""
+    from triage.tickets.flags import triage_at_submission
+
+    st.require(ticket.status, st.SUBMITTABLE, "submit")
+    state = ticket_state(ticket)
+    explanation = (explanation or "").strip() or None
+    if not state.complete and explanation is None:
+        raise RequirementsNotMet(
+            "Some required materials are still missing. Add them, or explain why you "
+            "cannot provide them and submit anyway.",
+            state.missing,
+        )
+    now = utcnow()
+    resubmission = ticket.status == st.NEEDS_MORE_INFO
+    ticket.status = st.AWAITING_REVIEW
+    ticket.submitted_at = now
+    ticket.first_submitted_at = ticket.first_submitted_at or now
+    if explanation:
+        ticket.explanation = explanation
+    triage_at_submission(ticket, state)
+    record(ticket.id, CUSTOMER, "resubmitted" if resubmission else "submitted",
+           complete=state.complete, missing=state.missing, explanation=explanation,
+           flags=ticket.flags, priority=ticket.priority)
+    db.session.flush()
+
+
+def withdraw(ticket: Ticket) -> None:
+    st.require(ticket.status, (st.DRAFT, st.AWAITING_REVIEW, st.IN_REVIEW, st.NEEDS_MORE_INFO),
+               "withdraw")
+    ticket.status = st.WITHDRAWN
+    ticket.claimed_by_id = ticket.claimed_at = ticket.claim_expires_at = None
+    record(ticket.id, CUSTOMER, "withdrawn")
+    db.session.flush()
+
+
+def information_of(ticket: Ticket) -> dict[str, Any]:
+    return information_values(ticket)

@@ -1,0 +1,86 @@
+"""Tickets and evidence as api.md's JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from triage.evidence.models import Evidence
+from triage.requirements import MATERIALS, node_json
+from triage.tickets.checklist import TicketState, information_values, ticket_state
+from triage.tickets.models import Ticket
+from triage.timeutil import iso
+
+
+def evidence_json(item: Evidence) -> dict[str, Any]:
+    review = None
+    if item.decision:
+        review = {"decision": item.decision, "reason": item.reason, "note": item.note,
+                  "at": iso(item.reviewed_at)}
+    return {
+        "id": item.id,
+        "material": item.material,
+        "filename": item.filename,
+        "size": item.size,
+        "content_type": item.content_type,
+        "sha256": item.sha256,
+        "uploaded_at": iso(item.uploaded_at),
+        "warnings": list(item.warnings or []),
+        "review": review,
+    }
+
+
+def ticket_json(ticket: Ticket, state: TicketState | None = None) -> dict[str, Any]:
+    state = state or ticket_state(ticket)
+    return {
+        "reference": ticket.reference,
+        "type": ticket.type,
+        "status": ticket.status,
+        "facts": dict(ticket.facts),
+        "account_name": ticket.account_name,
+        "contact_email": ticket.contact_email,
+        "change": {"mobile": ticket.change_mobile, "email": ticket.change_email}
+        if ticket.type == "account_change"
+        else None,
+        "restriction_reason": ticket.restriction_reason,
+        "description": ticket.description,
+        "created_at": iso(ticket.created_at),
+        "submitted_at": iso(ticket.submitted_at),
+        "decided_at": iso(ticket.decided_at),
+        "outcome": state.resolution.outcome,
+        "message": state.resolution.message or None,
+        "requirement": state.customer.to_json() if state.customer else None,
+        "complete": state.complete,
+        "missing": state.missing,
+        "checklist": [
+            {"key": i.key, "kind": i.kind, "label": i.label, "status": i.status,
+             "optional": i.optional}
+            for i in state.items
+        ],
+        "evidence": [evidence_json(e) for e in ticket.evidence],
+        "information": information_values(ticket),
+        "requests": [
+            {"materials": list(r.materials), "message": r.message, "at": iso(r.at)}
+            for r in ticket.requests
+        ],
+        "explanation": ticket.explanation,
+        "decision_note": ticket.decision_note if ticket.status in ("approved", "rejected") else None,
+        "flags": ticket.flags,
+        "priority": ticket.priority,
+    }
+
+
+def requirements_json(resolution, ticket_type: str) -> dict[str, Any]:
+    from triage.requirements import needs
+
+    out: dict[str, Any] = {"type": ticket_type, "outcome": resolution.outcome}
+    if resolution.message:
+        out["message"] = resolution.message
+    out["requirement"] = node_json(resolution.requirement) if resolution.requirement else None
+    out["materials"] = [
+        {"key": n.material, "kind": MATERIALS[n.material].kind,
+         "label": MATERIALS[n.material].label, "optional": n.optional}
+        for n in (needs(resolution.requirement) if resolution.requirement else [])
+    ]
+    if resolution.rule:
+        out["rule"] = {"name": resolution.rule.name, "source": resolution.rule.source}
+    return out
