@@ -58,11 +58,14 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from triage.api.docs import bp as docs_bp
     from triage.health import bp as health_bp
+    from triage.review.api import bp as review_api_bp
+    from triage.review.views import bp as review_bp
+    from triage.reviewers.views import bp as auth_bp
     from triage.tickets.api import bp as tickets_api_bp
     from triage.tickets.views import bp as tickets_bp
 
-    for bp in (tickets_bp, health_bp):
+    for bp in (tickets_bp, auth_bp, review_bp, health_bp):
         app.register_blueprint(bp)
-    for bp in (tickets_api_bp, docs_bp):
+    for bp in (tickets_api_bp, review_api_bp, docs_bp):
         csrf.exempt(bp)  # bearer tokens, never cookies: nothing for a forged form to ride on
         app.register_blueprint(bp)

@@ -7,5 +7,7 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     from triage.evidence.cli import evidence_cli
+    from triage.reviewers.cli import reviewers_cli
 
     app.cli.add_command(evidence_cli)
+    app.cli.add_command(reviewers_cli)
