@@ -39,6 +39,25 @@ def s3_bucket(aws_credentials: None) -> Iterator[str]:
         yield TEST_BUCKET
 
 
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[str]:
+    """moto's S3 over real HTTP on a free local port; yields the endpoint URL.
+
+    It shares moto's global state with `mock_aws`, so each test makes its own bucket.
+    """
+    from moto.server import ThreadedMotoServer
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("NO_PROXY", "127.0.0.1")  # a CI proxy must not swallow local traffic
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        server.start()
+        host, port = server.get_host_and_port()
+        try:
+            yield f"http://{host}:{port}"
+        finally:
+            server.stop()
+
+
 @pytest.fixture
 def fixture_bytes():
     def read(name: str) -> bytes:
@@ -193,6 +212,23 @@ def make_ticket(client: FlaskClient):
 @pytest.fixture
 def pdf_bytes() -> bytes:
     return (FIXTURES / "statement.pdf").read_bytes()
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    """The test's app served over real HTTP on a free port; yields its base URL."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
 
 
 def csrf_token(html: str) -> str:

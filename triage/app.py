@@ -11,7 +11,7 @@ from flask import Flask
 
 from config import engine_options, load_config
 from storage import create_store
-from triage import cli, errorpages, models, security  # noqa: F401 - models: every table
+from triage import cli, errorpages, models, requestlog, security  # noqa: F401 - models: tables
 from triage.evidence import operations as evidence_operations
 from triage.extensions import csrf, db, limiter, login_manager, migrate
 
@@ -39,13 +39,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     errorpages.register(app)
     security.register(app)
+    requestlog.register(app)
     cli.register(app)
     return app
 
 
 def register_extensions(app: Flask) -> None:
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    # Batch mode lets migrations alter columns on SQLite too.
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, request, session
+from flask import Flask, Response, abort, request, session
 
 # Pages load only our own scripts and styles; evidence is framed only by our review page.
 PAGE_CSP = (
@@ -12,6 +12,13 @@ PAGE_CSP = (
 
 
 def register(app: Flask) -> None:
+    @app.before_request
+    def refuse_huge_bodies() -> None:
+        # Answer 413 from the declared length alone, before any view reads a byte of it.
+        limit = app.config.get("MAX_CONTENT_LENGTH")
+        if limit and request.content_length and request.content_length > limit:
+            abort(413)
+
     @app.after_request
     def headers(response: Response) -> Response:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")

@@ -7,7 +7,6 @@ import hashlib
 import io
 import socket
 import urllib.request
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from uuid import uuid4
 
@@ -16,7 +15,6 @@ import pytest
 from botocore.config import Config
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
-from moto.server import ThreadedMotoServer
 
 from storage import (
     ObjectMissing,
@@ -34,23 +32,6 @@ PDF_SHA = hashlib.sha256(PDF).hexdigest()
 PDF_SHA_B64 = base64.b64encode(hashlib.sha256(PDF).digest()).decode()
 FAKE_KEY_ID = "AKIAFAKEFAKEFAKE1234"
 FAKE_SECRET = "fake/secret/do-not-log"
-
-
-@pytest.fixture(scope="module")
-def moto_server() -> Iterator[str]:
-    """moto's S3 over real HTTP on a free local port; yields the endpoint URL.
-
-    Module-scoped here for now; meant to move to tests/conftest.py for app-level tests.
-    """
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("NO_PROXY", "127.0.0.1")  # a CI proxy must not swallow local traffic
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        server.start()
-        host, port = server.get_host_and_port()
-        try:
-            yield f"http://{host}:{port}"
-        finally:
-            server.stop()
 
 
 @pytest.fixture

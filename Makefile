@@ -1,0 +1,57 @@
+# Two commands do all of the set-up on a fresh Debian/Ubuntu machine with Python 3.11:
+#   make run   - virtualenv, dependencies, libmagic, migrations, then the app on SQLite + local store
+#   make test  - the same set-up, then the whole test suite
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+HOST ?= 127.0.0.1
+PORT ?= 5000
+PYTEST_ARGS ?=
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
+
+.PHONY: run test lint install system-deps browser-deps db-upgrade bench clean
+
+install: system-deps $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+# libmagic sniffs every upload; python-magic needs the C library.
+system-deps:
+	@if ! ldconfig -p 2>/dev/null | grep -q 'libmagic\.so\.1'; then \
+	  echo "Installing libmagic through apt"; \
+	  $(APT) update -qq && $(APT) install -y -qq libmagic1 >/dev/null; \
+	fi
+
+# Debian's Chromium for the browser tests (no browser download).
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  echo "Installing chromium through apt"; \
+	  $(APT) update -qq && $(APT) install -y -qq chromium fonts-dejavu-core >/dev/null; \
+	fi
+
+db-upgrade: install
+	$(BIN)/flask --app wsgi db upgrade
+
+run: db-upgrade
+	$(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
+
+test: install browser-deps
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: install
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,137 @@
+"""The app around the features: settings, production refusals, headers, health, size limits."""
+
+from __future__ import annotations
+
+import pytest
+
+from config import ConfigError, load_config
+from triage.app import create_app
+
+
+def test_settings_are_read_when_the_app_is_created_not_at_import(monkeypatch, tmp_path):
+    monkeypatch.setenv("EVIDENCE_DIR", str(tmp_path / "first"))
+    first = create_app({"SECRET_KEY": "x"})
+    monkeypatch.setenv("EVIDENCE_DIR", str(tmp_path / "second"))
+    second = create_app({"SECRET_KEY": "x"})
+    assert first.config["EVIDENCE_DIR"].endswith("first")
+    assert second.config["EVIDENCE_DIR"].endswith("second")
+
+
+def test_development_without_secret_key_warns_and_uses_a_random_one(tmp_path):
+    with pytest.warns(RuntimeWarning, match="SECRET_KEY is not set"):
+        one = load_config({}, tmp_path)
+    with pytest.warns(RuntimeWarning):
+        two = load_config({}, tmp_path)
+    assert one["SECRET_KEY"] != two["SECRET_KEY"] and len(one["SECRET_KEY"]) == 64
+
+
+def test_production_refuses_to_start_without_secret_key(tmp_path):
+    with pytest.raises(ConfigError, match="SECRET_KEY is required"):
+        load_config({"TRIAGE_ENV": "production"}, tmp_path)
+
+
+def test_production_names_the_missing_storage_setting(tmp_path):
+    environ = {"TRIAGE_ENV": "production", "SECRET_KEY": "s", "EVIDENCE_STORE": "s3"}
+    with pytest.raises(ConfigError, match="EVIDENCE_STORE=s3 needs S3_BUCKET"):
+        load_config(environ, tmp_path)
+
+
+def test_production_with_complete_settings_uses_secure_cookies(tmp_path):
+    environ = {
+        "TRIAGE_ENV": "production",
+        "SECRET_KEY": "s",
+        "EVIDENCE_STORE": "s3",
+        "S3_BUCKET": "evidence",
+        "DATABASE_URL": "postgresql://triage@db/triage",
+    }
+    config = load_config(environ, tmp_path)
+    assert config["SESSION_COOKIE_SECURE"] is True
+    assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://triage@db/triage"
+
+
+def test_unknown_environment_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match="TRIAGE_ENV"):
+        load_config({"TRIAGE_ENV": "staging"}, tmp_path)
+
+
+def test_pages_carry_security_headers(client):
+    response = client.get("/")
+    csp = response.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "<script" not in response.text.replace('<script src="/static/', "")
+
+
+def test_session_cookie_is_httponly_and_lax(client):
+    page = client.get("/new/unfreeze")
+    cookie = page.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_health_and_readiness(client):
+    assert client.get("/healthz").json == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json["checks"] == {"database": "ok", "evidence_store": "ok"}
+
+
+def test_readiness_fails_when_the_store_is_unreachable(app_config, tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the evidence folder should be")
+    app_config["EVIDENCE_DIR"] = str(blocker / "evidence")
+    app = create_app(app_config)
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 503
+    assert response.json["checks"]["evidence_store"].startswith("error")
+
+
+def test_a_huge_body_gets_a_friendly_413_as_json_on_the_api(client):
+    body = b"x" * (6 * 1024 * 1024)
+    response = client.post(
+        "/api/v1/tickets/UF-AAAA-BBBB/evidence",
+        data=body,
+        headers={"Content-Type": "multipart/form-data; boundary=x", "Authorization": "Bearer x"},
+    )
+    assert response.status_code == 413
+    assert response.json["error"]["code"] == "file_too_large"
+    assert "5 MB" in response.json["error"]["message"]
+
+
+def test_a_huge_body_gets_a_friendly_413_page_on_the_web(client):
+    response = client.post(
+        "/tickets/UF-AAAA-BBBB/evidence",
+        data=b"x" * (6 * 1024 * 1024),
+        headers={"Content-Type": "multipart/form-data; boundary=x"},
+    )
+    assert response.status_code == 413
+    assert "text/html" in response.content_type
+    assert "at most 5 MB" in response.text
+
+
+def test_unknown_api_route_answers_json_not_found(client):
+    response = client.get("/api/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.json["error"]["code"] == "not_found"
+
+
+def test_every_response_has_a_request_id_and_the_log_line_carries_it(client, caplog):
+    with caplog.at_level("INFO", logger="triage.requests"):
+        response = client.get("/healthz", headers={"X-Request-ID": "edge-1234abcd"})
+        fresh = client.get("/healthz")
+    assert response.headers["X-Request-ID"] == "edge-1234abcd"
+    assert len(fresh.headers["X-Request-ID"]) == 32
+    lines = [r for r in caplog.records if r.name == "triage.requests"]
+    assert [r.request_id for r in lines] == ["edge-1234abcd", fresh.headers["X-Request-ID"]]
+    assert "GET /healthz 200" in lines[0].getMessage()
+
+
+def test_a_request_id_that_is_not_an_id_is_replaced(client):
+    response = client.get("/healthz", headers={"X-Request-ID": "bad id <script>"})
+    assert response.headers["X-Request-ID"] != "bad id <script>"
+    assert len(response.headers["X-Request-ID"]) == 32
