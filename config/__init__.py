@@ -99,6 +99,8 @@ def load_config(environ: Mapping[str, str], instance_path: str | Path) -> dict[s
         # A customer photographing documents can take longer than Flask-WTF's default hour.
         "WTF_CSRF_TIME_LIMIT": None,
         "SQLALCHEMY_TRACK_MODIFICATIONS": False,
+        # The benchmarks' bare upload endpoint (no checks): never in production.
+        "BENCH_ENDPOINTS": _bool(environ.get("BENCH_ENDPOINTS"), False) and not production,
         "JSON_SORT_KEYS": False,
     }
     if production:

@@ -68,6 +68,11 @@ def register_blueprints(app: Flask) -> None:
 
     for bp in (tickets_bp, auth_bp, review_bp, health_bp):
         app.register_blueprint(bp)
-    for bp in (tickets_api_bp, review_api_bp, docs_bp):
+    api_blueprints = [tickets_api_bp, review_api_bp, docs_bp]
+    if app.config["BENCH_ENDPOINTS"]:
+        from triage.bench import bp as bench_bp
+
+        api_blueprints.append(bench_bp)
+    for bp in api_blueprints:
         csrf.exempt(bp)  # bearer tokens, never cookies: nothing for a forged form to ride on
         app.register_blueprint(bp)
