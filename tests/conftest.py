@@ -67,6 +67,8 @@ def fixture_bytes():
 
 
 os.environ.setdefault("TRIAGE_ENV", "development")
+# The app reads the environment before a test's settings override it; spare the warning.
+os.environ.setdefault("SECRET_KEY", "test-secret-from-env")
 
 
 # --- the app ---------------------------------------------------------------------------------

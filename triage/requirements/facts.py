@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 TICKET_TYPES = ("account_change", "unfreeze")
@@ -38,7 +38,7 @@ class Facts:
     enterprise_in_china: bool | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 _TRUE = {"true", "1", "yes", "on"}
@@ -76,7 +76,11 @@ def parse_facts(raw: Mapping[str, Any]) -> Facts:
     ticket_type = values.get("type")
     if ticket_type is None and "type" not in errors:
         errors["type"] = f"is required: one of {', '.join(TICKET_TYPES)}"
-    for name in REQUIRED.get(ticket_type, ()):
+    required = REQUIRED.get(ticket_type, ())
+    if values.get("customer_type") == "partner":
+        # Ruling 6: the partner row applies whatever the authentication state.
+        required = tuple(n for n in required if n != "real_name_auth")
+    for name in required:
         if name not in values and name not in errors:
             errors[name] = "is required"
     if errors:

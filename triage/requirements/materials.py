@@ -62,9 +62,7 @@ MATERIALS: dict[str, Material] = {
         _doc("partner_consent_email", "Email proving that the partner agreed"),
         _doc("partner_authorization_letter", "Partner authorization letter"),
         _doc("partner_certificate", "Partner certificate materials"),
-        _doc(
-            "partner_consumption_proof", "Consumption proof, invoices, bills and payment records"
-        ),
+        _doc("partner_consumption_proof", "Consumption proof, invoices, bills and payment records"),
         _doc("passport", "Passport", "The page with your photo. " + _CLEAR),
         _doc("id_card_front", "Resident identity card, front", _CLEAR),
         _doc("id_card_back", "Resident identity card, back", _CLEAR),

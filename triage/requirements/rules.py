@@ -10,6 +10,7 @@ answers `manual_review` for it rather than inventing a list.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from .facts import Facts
@@ -174,7 +175,9 @@ class Resolution:
     message: str = ""
 
 
+@lru_cache(maxsize=512)
 def resolve(facts: Facts) -> Resolution:
+    """The rule for these facts, its tree pruned to them; cached, as facts repeat a lot."""
     values: dict[str, Any] = facts.as_dict()
     for rule in RULES:
         if holds(rule.when, values):
