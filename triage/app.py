@@ -52,6 +52,7 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     login_manager.init_app(app)
     import triage.reviewers.auth  # noqa: F401 - registers the user loader
+
     # Built once per process: boto3 clients are expensive and thread-safe.
     app.extensions["evidence_store"] = create_store(app.config)
     evidence_operations.register_session_hooks()

@@ -9,8 +9,15 @@ from werkzeug.exceptions import HTTPException
 from triage.errors import STATUS, TriageError
 from triage.evidence.checks import FileRefused
 
-_HTTP_CODES = {400: "invalid_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-               405: "invalid_request", 413: "file_too_large", 429: "rate_limited"}
+_HTTP_CODES = {
+    400: "invalid_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "invalid_request",
+    413: "file_too_large",
+    429: "rate_limited",
+}
 _HTTP_WORDS = {
     404: "There is nothing here. If you followed a link to a ticket, open it again with "
     "its reference and access code.",
@@ -25,7 +32,7 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
-def error_response(code: str, message: str, status: int, **extra) -> tuple[Response, int] | tuple[str, int]:
+def error_response(code: str, message: str, status: int, **extra) -> tuple[Response | str, int]:
     if wants_json():
         return jsonify({"error": {"code": code, "message": message, **extra}}), status
     return render_template("errors/error.html", status=status, message=message), status
@@ -59,7 +66,10 @@ def register(app: Flask) -> None:
     @app.errorhandler(500)
     def server_error(exc: Exception):
         return error_response(
-            "server_error", "Something went wrong on our side. Nothing you sent was lost "
-            "unless this page says so; please try again.", 500)
+            "server_error",
+            "Something went wrong on our side. Nothing you sent was lost "
+            "unless this page says so; please try again.",
+            500,
+        )
 
     assert set(_HTTP_CODES.values()) <= set(STATUS)

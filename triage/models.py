@@ -5,5 +5,12 @@ from triage.history.models import Event
 from triage.reviewers.models import Reviewer, ReviewerToken
 from triage.tickets.models import MaterialRequest, Ticket, TicketFlag
 
-__all__ = ["Event", "Evidence", "MaterialRequest", "Reviewer", "ReviewerToken", "Ticket",
-           "TicketFlag"]
+__all__ = [
+    "Event",
+    "Evidence",
+    "MaterialRequest",
+    "Reviewer",
+    "ReviewerToken",
+    "Ticket",
+    "TicketFlag",
+]

@@ -34,8 +34,13 @@ def production_env(tmp_path: Path) -> dict[str, str]:
         GUNICORN_WORKERS="2",
         GUNICORN_BIND=f"127.0.0.1:{_free_port()}",
     )
-    subprocess.run([BIN / "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env,
-                   check=True, capture_output=True)
+    subprocess.run(
+        [BIN / "flask", "--app", "wsgi", "db", "upgrade"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     return env
 
 
@@ -43,7 +48,10 @@ def test_gunicorn_serves_the_app_with_request_ids(production_env, tmp_path):
     log = (tmp_path / "gunicorn.log").open("w+")
     proc = subprocess.Popen(
         [BIN / "gunicorn", "-c", "config/gunicorn.conf.py", "wsgi:app"],
-        cwd=ROOT, env=production_env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env=production_env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://{production_env['GUNICORN_BIND']}"
     try:
@@ -74,7 +82,11 @@ def test_gunicorn_refuses_to_start_in_production_without_a_secret(production_env
     env.pop("SECRET_KEY")
     proc = subprocess.run(
         [BIN / "gunicorn", "-c", "config/gunicorn.conf.py", "wsgi:app"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode != 0
     assert "SECRET_KEY is required when TRIAGE_ENV=production" in proc.stdout + proc.stderr

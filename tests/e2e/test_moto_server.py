@@ -48,7 +48,10 @@ def test_ticket_with_evidence_in_s3_over_http(live_server, moto_server, bucket):
     reference, token = created.json()["reference"], created.json()["access_token"]
     auth = {"Authorization": f"Bearer {token}"}
 
-    uploads = [("passport", "passport scan.pdf", pdf), ("card_transactions", "Kontoauszug.docx", docx)]
+    uploads = [
+        ("passport", "passport scan.pdf", pdf),
+        ("card_transactions", "Kontoauszug.docx", docx),
+    ]
     for material, name, data in uploads:
         response = requests.post(
             f"{live_server}/api/v1/tickets/{reference}/evidence",

@@ -16,22 +16,23 @@ class Event(db.Model):
     __tablename__ = "events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    ticket_id: Mapped[str] = mapped_column(
-        ForeignKey("tickets.id", ondelete="CASCADE"), index=True
-    )
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     actor: Mapped[str] = mapped_column(String(200))
     action: Mapped[str] = mapped_column(String(40))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {"at": iso(self.at), "actor": self.actor, "action": self.action,
-                "details": self.details}
+        return {
+            "at": iso(self.at),
+            "actor": self.actor,
+            "action": self.action,
+            "details": self.details,
+        }
 
 
 def record(ticket_id: str, actor: str, action: str, **details: Any) -> Event:
     """Add an event to the session; the caller's transaction commits it with the change."""
-    event = Event(ticket_id=ticket_id, actor=actor, action=action, details=details,
-                  at=utcnow())
+    event = Event(ticket_id=ticket_id, actor=actor, action=action, details=details, at=utcnow())
     db.session.add(event)
     return event
