@@ -10,6 +10,7 @@ Every refusal is a ``StructureError`` whose ``reason`` completes the customer-fa
 
 from __future__ import annotations
 
+import bisect
 import io
 import re
 import zipfile
@@ -175,63 +176,120 @@ def check_doc(data: bytes) -> None:
 
 
 # --- PDF active content -----------------------------------------------------------------------
+#
+# Every pattern here runs over up to 5 MiB of attacker-chosen bytes, so none may backtrack
+# badly: names are matched literally (no open-ended runs before a fixed token) and the
+# destination pattern uses possessive quantifiers.
 
 FLAGGED_PDF_NAMES = ("JavaScript", "JS", "Launch", "EmbeddedFile", "OpenAction")
 # The catalogue's attachment list is /EmbeddedFiles; the /Type /EmbeddedFile on the attached
 # stream itself is optional, so the list alone must be enough to flag an attachment.
 _PDF_NAME_ALIASES = {"EmbeddedFiles": "EmbeddedFile"}
+_PDF_DELIMITERS = rb"\x00\t\n\x0c\r ()<>\[\]{}/%"
 
-# A PDF name runs from "/" to the next whitespace or delimiter, so matching the whole token
-# keeps "/JSomething" from counting as "/JS".
-_PDF_NAME = re.compile(rb"/([^\x00\t\n\x0c\r ()<>\[\]{}/%]*)")
-_PDF_HEX_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
+
+def _pdf_name_pattern(*names: str) -> re.Pattern[bytes]:
+    """Match "/Name" as a whole PDF name, each character literal or #xx-escaped."""
+
+    def hex_digit(digit: str) -> str:
+        return digit if digit.isdigit() else f"[{digit.lower()}{digit.upper()}]"
+
+    def spellings(char: str) -> str:
+        high, low = f"{ord(char):02x}"
+        return f"(?:{re.escape(char)}|#{hex_digit(high)}{hex_digit(low)})"
+
+    alternatives = "|".join(
+        "".join(spellings(char) for char in name) for name in sorted(names, key=len, reverse=True)
+    )
+    # The look-ahead makes it the whole name: "/JSomething" is not "/JS".
+    return re.compile(rb"/(?:" + alternatives.encode() + rb")(?![^" + _PDF_DELIMITERS + rb"])")
+
+
+_FLAGGED_PATTERNS = {
+    name: _pdf_name_pattern(name, *(alias for alias, to in _PDF_NAME_ALIASES.items() if to == name))
+    for name in FLAGGED_PDF_NAMES
+}
+_OBJECT_STREAM_NAME = _pdf_name_pattern("ObjStm")
 # "/OpenAction [page /XYZ left top zoom]" only opens the document at a page and view.
 # LibreOffice writes one into every PDF; anything else (an action dictionary, an indirect
 # reference to one) is flagged.
 _PLAIN_DESTINATION = re.compile(
-    rb"\s*\[\s*\d+(?:\s+\d+\s+R)?\s*/(?:XYZ|Fit|FitH|FitV|FitR|FitB|FitBH|FitBV)"
-    rb"(?:\s+(?:null|[-+]?(?:\d+\.?\d*|\.\d+)))*\s*\]"
+    rb"\s*+\[\s*+\d++(?:\s++\d++\s++R)?+\s*+"
+    rb"/(?:XYZ|FitBH|FitBV|FitB|FitH|FitV|FitR|Fit)"
+    rb"(?:\s++(?:null|[-+]?+(?:\d++(?:\.\d*+)?+|\.\d++)))*+\s*+\]"
 )
+_MAX_OPEN_ACTIONS = 100  # a real PDF has one; thousands of "harmless" ones are a smoke screen
 # Object streams (PDF 1.5+) hold whole dictionaries compressed, out of sight of a raw scan.
-_STREAM_OBJECT = re.compile(rb"\d+\s+\d+\s+obj\b(.{0,4096}?)stream\r?\n", re.DOTALL)
+# (Literal first, look-behind after: a leading look-behind makes re test every byte.)
+_STREAM_KEYWORD = re.compile(rb"stream(?<![A-Za-z]stream)\r?\n")
+_DICTIONARY_REACH = 4096  # from /Type /ObjStm to the stream keyword of the same object
 _MAX_OBJECT_STREAM_BYTES = 16 * 1024 * 1024  # total inflated, against deflate bombs
-
-
-def _decode_name(raw: bytes) -> str:
-    return _PDF_HEX_ESCAPE.sub(lambda m: bytes([int(m[1], 16)]), raw).decode("latin-1")
+_INFLATE_CHUNK = 16 * 1024  # input fed per call, so zlib never copies the rest of the file
 
 
 def _names_in(data: bytes) -> set[str]:
     found: set[str] = set()
-    for match in _PDF_NAME.finditer(data):
-        name = _decode_name(match[1])
-        name = _PDF_NAME_ALIASES.get(name, name)
-        if name not in FLAGGED_PDF_NAMES:
+    for name, pattern in _FLAGGED_PATTERNS.items():
+        if name != "OpenAction":
+            if pattern.search(data):
+                found.add(name)
             continue
-        if name == "OpenAction" and _PLAIN_DESTINATION.match(data, match.end()):
-            continue
-        found.add(name)
+        for count, match in enumerate(pattern.finditer(data)):
+            if count >= _MAX_OPEN_ACTIONS or not _PLAIN_DESTINATION.match(data, match.end()):
+                found.add(name)
+                break
     return found
 
 
-def _object_streams(data: bytes) -> list[bytes]:
+def _looks_like_zlib(header: bytes) -> bool:
+    # RFC 1950: deflate method and a header checksum; rules out most bytes without zlib.
+    return len(header) == 2 and header[0] & 0x0F == 8 and int.from_bytes(header) % 31 == 0
+
+
+def _inflate(view: memoryview, start: int, budget: int) -> bytes:
+    inflater = zlib.decompressobj()
+    pieces: list[bytes] = []
+    position = start
+    while budget > 0 and not inflater.eof and position < len(view):
+        chunk = view[position : position + _INFLATE_CHUNK]
+        position += len(chunk)
+        try:
+            piece = inflater.decompress(chunk, budget)
+        except zlib.error:
+            break  # keep what came out before the damage: lenient readers do too
+        pieces.append(piece)
+        budget -= len(piece)
+        if inflater.unconsumed_tail:  # budget spent mid-chunk
+            break
+    return b"".join(pieces)
+
+
+def _object_streams(data: bytes) -> bytes:
+    """The inflated content of every Flate object stream, newline-separated."""
+    if not _OBJECT_STREAM_NAME.search(data):
+        return b""  # most PDFs: skip listing their stream keywords
+    stream_starts = [match.end() for match in _STREAM_KEYWORD.finditer(data)]
     inflated: list[bytes] = []
     budget = _MAX_OBJECT_STREAM_BYTES
-    for match in _STREAM_OBJECT.finditer(data):
-        dictionary = {_decode_name(raw) for raw in _PDF_NAME.findall(match[1])}
-        if "ObjStm" not in dictionary or "FlateDecode" not in dictionary:
+    seen: set[int] = set()
+    view = memoryview(data)
+    for name in _OBJECT_STREAM_NAME.finditer(data):
+        # The object's own stream keyword is the first one after its /Type /ObjStm.
+        index = bisect.bisect_left(stream_starts, name.end())
+        if index == len(stream_starts):
+            break
+        start = stream_starts[index]
+        if start in seen or start - name.end() > _DICTIONARY_REACH:
             continue
-        end = data.find(b"endstream", match.end())
-        body = data[match.end() : end if end != -1 else len(data)]
-        try:
-            chunk = zlib.decompressobj().decompress(body, budget)
-        except zlib.error:
-            continue  # a broken stream holds nothing a reader could run
+        seen.add(start)
+        if not _looks_like_zlib(data[start : start + 2]):
+            continue
+        chunk = _inflate(view, start, budget)
         inflated.append(chunk)
         budget -= len(chunk)
         if budget <= 0:
             break
-    return inflated
+    return b"\n".join(inflated)
 
 
 def pdf_flagged_names(data: bytes) -> tuple[str, ...]:
@@ -241,7 +299,5 @@ def pdf_flagged_names(data: bytes) -> tuple[str, ...]:
     any byte range), plus the inflated object streams. It flags for a reviewer; it does not
     prove a PDF safe or unsafe.
     """
-    found = _names_in(data)
-    for chunk in _object_streams(data):
-        found |= _names_in(chunk)
+    found = _names_in(data) | _names_in(_object_streams(data))
     return tuple(f"/{name}" for name in FLAGGED_PDF_NAMES if name in found)
