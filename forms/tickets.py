@@ -17,31 +17,54 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from triage.evidence.checks import ACCEPT_ATTRIBUTE
-from triage.tickets.information import ADDRESS_LABELS, ADDRESS_PARTS
+from triage.tickets.information import ADDRESS_PARTS
 from triage.tickets.operations import RESTRICTION_REASONS
 
-YES_NO = [("true", "Yes"), ("false", "No")]
+try:  # WTForms 3.3 deprecates plain tuples as choices
+    from wtforms import SelectChoice
+except ImportError:  # pragma: no cover - older WTForms
+    def SelectChoice(value: str, label: str) -> tuple[str, str]:
+        return (value, label)
+
 REQUIRED = "Please choose one."
+
+
+def _choices(*pairs: tuple[str, str]) -> list:
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+YES_NO = _choices(("true", "Yes"), ("false", "No"))
+
+
+def sentence(message: str) -> str:
+    """A service's "what is wrong" fragment as a sentence to show next to its field."""
+    if message == "is required":
+        return "Please fill this in."
+    if message.startswith(("is ", "must ", "contains ")):
+        message = f"This {message}"
+    message = message[:1].upper() + message[1:]
+    return message if message.endswith((".", "?", "!", ")")) else f"{message}."
 
 
 class NewTicketForm(FlaskForm):
     customer_type = RadioField(
         "How did you buy our cloud services?",
-        choices=[
+        choices=_choices(
             ("direct", "Directly from us (direct sales customer)"),
             ("reseller", "Through a reseller (reseller customer)"),
             ("partner", "I am a cloud partner"),
-        ],
+        ),
         validators=[Optional()],
     )
     real_name_auth = RadioField(
         "Has the account completed real-name authentication?",
-        choices=[("completed", "Yes, completed"), ("not_completed", "No, or I am not sure")],
+        choices=_choices(("completed", "Yes, completed"),
+                         ("not_completed", "No, or I am not sure")),
         validators=[Optional()],
     )
     account_type = RadioField(
         "Is it an individual or an enterprise account?",
-        choices=[("individual", "Individual"), ("enterprise", "Enterprise")],
+        choices=_choices(("individual", "Individual"), ("enterprise", "Enterprise")),
         validators=[DataRequired(REQUIRED)],
     )
     card_added = RadioField(
@@ -63,13 +86,14 @@ class NewTicketForm(FlaskForm):
     )
     contact_email = EmailField(
         "An email address you can read now",
-        validators=[DataRequired("We need a way to reach you."), Email(), Length(max=254)],
+        validators=[DataRequired("We need a way to reach you."),
+                    Email("Enter an email address like name@example.com."), Length(max=254)],
     )
     change_mobile = StringField("New mobile number", validators=[Optional(), Length(max=30)])
     change_email = EmailField("New email address", validators=[Optional(), Length(max=254)])
     restriction_reason = SelectField(
         "Why was the account restricted or frozen, if you know?",
-        choices=[("", "Choose if you know"), *RESTRICTION_REASONS.items()],
+        choices=_choices(("", "Choose if you know"), *RESTRICTION_REASONS.items()),
         validators=[Optional()],
     )
     description = TextAreaField("Anything else we should know?",
@@ -117,36 +141,34 @@ class SubmitForm(FlaskForm):
 
 
 class WithdrawForm(FlaskForm):
-    pass
+    """Only the CSRF token: withdrawing and forgetting the device ask nothing else."""
+
+
+class InformationForm(FlaskForm):
+    """The CSRF token; the information fields depend on the ticket's rule (see the template)."""
 
 
 class ResumeForm(FlaskForm):
-    reference = StringField("Ticket reference", validators=[DataRequired(), Length(max=20)],
+    reference = StringField("Ticket reference",
+                            validators=[DataRequired("Type the ticket reference."),
+                                        Length(max=20)],
                             render_kw={"autocomplete": "off", "autocapitalize": "characters"})
-    code = StringField("Access code", validators=[DataRequired(), Length(max=60)],
+    code = StringField("Access code",
+                       validators=[DataRequired("Type the access code."), Length(max=60)],
                        render_kw={"autocomplete": "off", "autocapitalize": "characters",
                                   "spellcheck": "false"})
 
 
-def information_form_fields(keys: list[str]) -> list[tuple[str, str]]:
-    """(form field name, information key) pairs; the address spreads over its parts."""
-    out = []
-    for key in keys:
-        if key == "contact_address":
-            out += [(f"contact_address.{part}", key) for part in ADDRESS_PARTS]
-        else:
-            out.append((key, key))
-    return out
-
-
 def information_from_form(form: dict[str, str], keys: list[str]) -> dict[str, Any]:
+    """The API's information body from the page's fields; only the fields that were sent,
+    so a part of the form that was not shown changes nothing."""
     values: dict[str, Any] = {}
     for key in keys:
         if key == "contact_address":
-            values[key] = {p: form.get(f"contact_address.{p}", "").strip() for p in ADDRESS_PARTS}
+            parts = {p: form.get(f"{key}.{p}") for p in ADDRESS_PARTS}
+            if any(v is not None for v in parts.values()):
+                values[key] = {p: (v or "").strip() for p, v in parts.items()}
         elif key in form:
-            values[key] = form.get(key, "").strip()
+            values[key] = form[key].strip()
     return values
 
-
-__all__ = ["ADDRESS_LABELS", "ADDRESS_PARTS"]

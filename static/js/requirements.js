@@ -6,87 +6,122 @@
   if (!form) return;
   var preview = document.getElementById("checklist-preview");
   var button = form.querySelector(".preview-button");
-  if (button) button.hidden = true;
+  var buttonHint = form.querySelector(".preview-hint");
+  var FACTS = ["customer_type", "real_name_auth", "account_type", "card_added", "payments_made",
+               "enterprise_in_china"];
+  var latest = 0;  // answers arrive out of order when the customer clicks quickly
+
+  function showButton(show) {
+    [button, buttonHint].forEach(function (el) {
+      if (!el) return;
+      el.hidden = !show;
+      el.style.display = show ? "" : "none";  // .button sets display, which beats [hidden]
+    });
+  }
 
   function value(name) {
     var checked = form.querySelector("[name=" + name + "]:checked");
     return checked ? checked.value : "";
   }
 
-  function label(material, materials) {
-    var m = materials[material.material];
-    return (m ? m.label : material.material) + (material.optional ? " (optional)" : "");
+  function leaf(node, materials) {
+    var li = document.createElement("li");
+    li.className = "req-item";
+    var m = materials[node.material];
+    li.appendChild(document.createTextNode(m ? m.label : node.material));
+    if (node.optional) li.appendChild(note("optional", " (optional)"));
+    if (m && m.kind === "information") li.appendChild(note("kind", " to type in"));
+    return li;
   }
 
-  function render(node, materials) {
+  function note(className, text) {
+    var span = document.createElement("span");
+    span.className = className;
+    span.textContent = text;
+    return span;
+  }
+
+  function list(children, materials, className) {
     var ul = document.createElement("ul");
-    ul.className = "req-list";
-    (node.all_of || [node]).forEach(function (child) { ul.appendChild(item(child, materials)); });
+    ul.className = className;
+    children.forEach(function (child) { ul.appendChild(item(child, materials)); });
     return ul;
   }
 
   function item(node, materials) {
+    if (node.material) return leaf(node, materials);
     var li = document.createElement("li");
-    if (node.material) {
-      li.className = "req-item";
-      li.textContent = label(node, materials);
-      return li;
-    }
     li.className = "req-group";
-    var span = document.createElement("span");
-    span.className = "group-label";
     var members = node.any_of || node.all_of;
-    span.textContent = node.any_of
+    li.appendChild(note("group-label", node.any_of
       ? (node.min === 1 ? "Any one of these:" : "Any " + node.min + " of these " + members.length + ":")
-      : "All of:";
-    li.appendChild(span);
-    var ul = document.createElement("ul");
-    ul.className = "req-list";
-    members.forEach(function (child) { ul.appendChild(item(child, materials)); });
-    li.appendChild(ul);
+      : "All of:"));
+    li.appendChild(list(members, materials, node.any_of ? "req-list any" : "req-list"));
     return li;
+  }
+
+  function render(node, materials) {
+    if (node.all_of) return list(node.all_of, materials, "req-list");
+    return list([node], materials, "req-list");
+  }
+
+  function paragraph(className, text) {
+    var p = document.createElement("p");
+    p.className = className;
+    p.textContent = text;
+    return p;
+  }
+
+  function show(elements) {
+    var heading = preview.querySelector("h2");
+    preview.textContent = "";
+    preview.appendChild(heading);
+    elements.forEach(function (el) { preview.appendChild(el); });
   }
 
   function toggle() {
     var enterprise = value("account_type") === "enterprise";
     form.querySelectorAll(".if-enterprise").forEach(function (el) { el.hidden = !enterprise; });
-    var noCard = value("card_added") === "false";
+    // Payments without a card matter only to direct customers without real-name authentication.
+    var noCard = value("card_added") === "false" && value("real_name_auth") !== "completed"
+      && value("customer_type") !== "partner" && value("customer_type") !== "reseller";
     form.querySelectorAll(".if-no-card").forEach(function (el) { el.hidden = !noCard; });
   }
 
   function update() {
     toggle();
     var params = new URLSearchParams({ type: form.dataset.ticketType });
-    ["customer_type", "real_name_auth", "account_type", "card_added", "payments_made",
-     "enterprise_in_china"].forEach(function (name) {
+    FACTS.forEach(function (name) {
       var v = value(name);
       if (v) params.set(name, v);
     });
-    fetch(form.dataset.requirementsUrl + "?" + params.toString(), { headers: { Accept: "application/json" } })
-      .then(function (response) { return response.json().then(function (body) { return [response.ok, body]; }); })
+    var ticket = ++latest;
+    fetch(form.dataset.requirementsUrl + "?" + params.toString(), {
+      headers: { Accept: "application/json" }, credentials: "same-origin"
+    })
+      .then(function (response) {
+        return response.json().then(function (body) { return [response.ok, body]; });
+      })
       .then(function (result) {
+        if (ticket !== latest) return;
         var ok = result[0], body = result[1];
-        var heading = preview.querySelector("h2");
-        preview.innerHTML = "";
-        preview.appendChild(heading);
-        var p = document.createElement("p");
         if (!ok) {
-          p.className = "hint placeholder";
-          p.textContent = "Answer the questions above to see the list.";
-          preview.appendChild(p);
+          show([paragraph("hint placeholder", "Answer the questions above to see the list.")]);
         } else if (body.outcome === "manual_review") {
-          p.className = "notice";
-          p.textContent = body.message;
-          preview.appendChild(p);
+          show([paragraph("notice manual-review", body.message)]);
         } else {
           var materials = {};
           body.materials.forEach(function (m) { materials[m.key] = m; });
-          preview.appendChild(render(body.requirement, materials));
+          show([render(body.requirement, materials), paragraph("hint",
+            "Items marked “to type in” are typed into a form; everything else is a photo or scan you upload.")]);
         }
       })
-      .catch(function () { if (button) button.hidden = false; });
+      .catch(function () { showButton(true); });  // the server-side button still works
   }
 
-  form.addEventListener("change", update);
+  showButton(false);
+  form.addEventListener("change", function (event) {
+    if (FACTS.indexOf(event.target.name) !== -1) update();
+  });
   update();
 })();

@@ -44,13 +44,18 @@ def add_evidence(
     """Check the file, store it and add its row. Raises FileRefused before anything is stored."""
     st.require(ticket.status, st.EDITABLE, "add files")
     if material not in DOCUMENT_KEYS:
-        hint = " It is an information item: fill it in the form." if material in INFORMATION_KEYS else ""
+        hint = ""
+        if material in INFORMATION_KEYS:
+            hint = " It is an information item: type it in the information form instead."
         raise UnknownMaterial(f"“{material}” is not a document this product knows.{hint}")
     max_bytes = current_app.config["MAX_FILE_BYTES"]
     checked = check_upload(filename, read_limited(stream, max_bytes), max_bytes)
     _check_ticket_limits(ticket, checked.size)
 
     key = new_key(ticket.id)
+    # Registered before the upload: a save that fails half-way (a timeout after S3 wrote
+    # the object) is deleted again when the transaction ends without a commit.
+    db.session.info.setdefault(_PENDING, []).append(key)
     try:
         evidence_store().save(
             key, checked.data, content_type=checked.content_type, sha256_hex=checked.sha256
@@ -61,7 +66,6 @@ def add_evidence(
             "We could not store your file just now. Nothing was saved; please try again "
             "in a few minutes."
         ) from exc
-    db.session.info.setdefault(_PENDING, []).append(key)
     item = Evidence(
         ticket_id=ticket.id,
         material=material,
@@ -83,6 +87,9 @@ def add_evidence(
 
 
 def _check_ticket_limits(ticket: Ticket, size: int) -> None:
+    # Lock the ticket row (PostgreSQL; SQLite serialises writers anyway) so two parallel
+    # uploads cannot both pass the cap.
+    db.session.execute(select(Ticket.id).where(Ticket.id == ticket.id).with_for_update())
     count, total = db.session.execute(
         select(func.count(Evidence.id), func.coalesce(func.sum(Evidence.size), 0)).where(
             Evidence.ticket_id == ticket.id
@@ -93,10 +100,18 @@ def _check_ticket_limits(ticket: Ticket, size: int) -> None:
     if count + 1 > max_files or total + size > max_bytes:
         raise FileRefused(
             "file_too_large",
-            f"This ticket already holds {count} files ({total / 1048576:.1f} MB); a ticket "
-            f"may hold at most {max_files} files and {max_bytes // 1048576} MB in all. "
-            "Ask the reviewer if you need to send more.",
+            f"This ticket already holds {count} files ({_size(total)}); a ticket may hold "
+            f"at most {max_files} files and {_size(max_bytes)} in all. Ask the reviewer if "
+            "you need to send more.",
         )
+
+
+def _size(size: int) -> str:
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.1f}".removesuffix(".0") + " MB"
+    if size >= 1024:
+        return f"{size // 1024} KB"
+    return f"{size} bytes"
 
 
 def open_evidence(item: Evidence) -> BinaryIO:

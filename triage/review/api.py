@@ -1,5 +1,122 @@
-"""JSON API for reviewers (api.md, "Reviewers")."""
+"""JSON API for reviewers (api.md, "Reviewers").
 
-from flask import Blueprint
+Every endpoint here wants a reviewer's API token as `Authorization: Bearer <token>`.
+The session cookie is never consulted: this blueprint is exempt from CSRF checks, so
+accepting the cookie would let any site drive a signed-in reviewer's browser. A
+customer's access code is not a reviewer token either: both answer 401.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, g, jsonify, request
+
+from triage.api import bearer_token, json_body, reviewer_for_token
+from triage.errors import Unauthorized
+from triage.extensions import db
+from triage.review import content
+from triage.review import operations as ops
+from triage.review.queue import queue, queue_item_json
+from triage.review.serialize import review_ticket_json
+from triage.reviewers.models import Reviewer
+from triage.tickets.operations import ticket_by_reference
+from triage.tickets.serialize import evidence_json
 
 bp = Blueprint("review_api", __name__, url_prefix="/api/v1")
+
+
+@bp.before_request
+def authenticate() -> None:
+    reviewer = reviewer_for_token(bearer_token())
+    if reviewer is None:
+        raise Unauthorized(
+            "This endpoint is for reviewers: send a reviewer's API token. A ticket's access "
+            "code opens only that ticket."
+        )
+    g.reviewer = reviewer
+
+
+def _reviewer() -> Reviewer:
+    return g.reviewer
+
+
+@bp.get("/queue")
+def list_queue() -> Response:
+    page = queue(request.args.get("type"), request.args.get("flag"), request.args.get("limit"))
+    db.session.commit()  # lapsed claims handed back, token use noted
+    return jsonify(
+        {
+            "items": [queue_item_json(t) for t in page.items],
+            "total": page.total,
+            "counts": page.counts,
+        }
+    )
+
+
+@bp.post("/queue/claim")
+def claim() -> Response | tuple[str, int]:
+    ticket = ops.claim_next(_reviewer(), json_body(optional=True).get("type"))
+    db.session.commit()
+    if ticket is None:
+        return "", 204
+    return jsonify(review_ticket_json(ticket))
+
+
+@bp.post("/tickets/<reference>/release")
+def release(reference: str) -> Response:
+    ticket = ticket_by_reference(reference)
+    ops.release(ticket, _reviewer())
+    db.session.commit()
+    return jsonify(review_ticket_json(ticket))
+
+
+@bp.post("/tickets/<reference>/reassign")
+def reassign(reference: str) -> Response:
+    ticket = ticket_by_reference(reference)
+    ops.reassign(ticket, _reviewer(), json_body().get("reviewer"))
+    db.session.commit()
+    return jsonify(review_ticket_json(ticket))
+
+
+@bp.get("/evidence/<evidence_id>/content")
+def evidence_content(evidence_id: str) -> Response:
+    item = ops.evidence_by_id(evidence_id)
+    data = ops.read_evidence(item, _reviewer(), "api")
+    db.session.commit()
+    return content.evidence_response(item, data, download=request.args.get("download") == "1")
+
+
+@bp.post("/evidence/<evidence_id>/review")
+def review_evidence(evidence_id: str) -> Response:
+    body = json_body()
+    item = ops.evidence_by_id(evidence_id)
+    ops.review_evidence(
+        item, _reviewer(), body.get("decision"), body.get("reason"), body.get("note")
+    )
+    db.session.commit()
+    return jsonify(evidence_json(item))
+
+
+@bp.post("/tickets/<reference>/request-materials")
+def request_materials(reference: str) -> Response:
+    body = json_body()
+    ticket = ticket_by_reference(reference)
+    ops.request_materials(ticket, _reviewer(), body.get("materials"), body.get("message"))
+    db.session.commit()
+    return jsonify(review_ticket_json(ticket))
+
+
+@bp.post("/tickets/<reference>/decision")
+def decision(reference: str) -> Response:
+    body = json_body()
+    ticket = ticket_by_reference(reference)
+    ops.decide(ticket, _reviewer(), body.get("decision"), body.get("note"))
+    db.session.commit()
+    return jsonify(review_ticket_json(ticket))
+
+
+@bp.get("/tickets/<reference>/history")
+def history(reference: str) -> Response:
+    ticket = ticket_by_reference(reference)
+    events = ops.ticket_history(ticket)
+    db.session.commit()  # token use noted
+    return jsonify({"events": [e.to_json() for e in events]})

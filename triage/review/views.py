@@ -1,5 +1,332 @@
-"""Reviewer pages: queue, review page, decisions."""
+"""Reviewer pages: the queue, taking the next ticket, the review page and its actions.
 
-from flask import Blueprint
+Pages use the session of a signed-in reviewer (Flask-Login) and CSRF-protected forms;
+they call the same services as the JSON API. A refused action re-renders the review page
+with the reason and the HTTP status the API would give.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_wtf import FlaskForm
+from wtforms.fields.choices import SelectChoice
+
+from forms.review import (
+    REASON_LABELS,
+    TYPE_WORDS,
+    ActionForm,
+    ClaimForm,
+    DecisionForm,
+    EvidenceReviewForm,
+    QueueFilterForm,
+    ReassignForm,
+    RequestMaterialsForm,
+)
+from triage.errors import InvalidRequest, RequirementsNotMet, TriageError
+from triage.evidence.models import Evidence
+from triage.extensions import db
+from triage.review import content
+from triage.review import operations as ops
+from triage.review.queue import queue as queue_page
+from triage.review.serialize import letter_check
+from triage.reviewers.auth import lead_required, reviewer_required, signed_in_reviewer
+from triage.reviewers.operations import active_reviewers
+from triage.tickets import status as st
+from triage.tickets.checklist import information_values, ticket_state
+from triage.tickets.flags import FLAG_WORDS
+from triage.tickets.information import format_value
+from triage.tickets.models import Ticket
+from triage.tickets.operations import ticket_by_reference
+from triage.timeutil import aware
 
 bp = Blueprint("review", __name__, url_prefix="/review")
+
+STATUS_WORDS = {
+    st.DRAFT: "Draft (not submitted)",
+    st.AWAITING_REVIEW: "Waiting in the queue",
+    st.IN_REVIEW: "In review",
+    st.NEEDS_MORE_INFO: "Waiting for the customer",
+    st.APPROVED: "Approved",
+    st.REJECTED: "Rejected",
+    st.WITHDRAWN: "Withdrawn by the customer",
+}
+
+
+@bp.app_context_processor
+def review_vocabulary() -> dict[str, Any]:
+    return {
+        "type_words": TYPE_WORDS,
+        "flag_words": FLAG_WORDS,
+        "reason_labels": REASON_LABELS,
+        "review_status_words": STATUS_WORDS,
+        "format_value": format_value,
+    }
+
+
+@bp.app_template_filter("when")
+def when(value: datetime | None, seconds: bool = False) -> str:
+    """A stored time as reviewers read it: UTC, to the minute (or second)."""
+    if value is None:
+        return "—"
+    return (
+        aware(value)
+        .astimezone(UTC)
+        .strftime("%Y-%m-%d %H:%M:%S UTC" if seconds else "%Y-%m-%d %H:%M UTC")
+    )
+
+
+# --- queue ------------------------------------------------------------------------------------
+
+
+@bp.get("/")
+@reviewer_required
+def queue():
+    filters = QueueFilterForm(request.args)
+    try:
+        page = queue_page(request.args.get("type"), request.args.get("flag"))
+    except InvalidRequest as exc:
+        flash(exc.message, "error")
+        return redirect(url_for(".queue"))
+    db.session.commit()  # lapsed claims went back to the queue
+    reviewer = signed_in_reviewer()
+    mine = [t for t in page.items if t.claimed_by_id == reviewer.id]
+    return render_template(
+        "review/queue.html",
+        page=page,
+        filters=filters,
+        mine=mine,
+        claim_form=ClaimForm(formdata=None, type=request.args.get("type", "")),
+    )
+
+
+@bp.post("/claim")
+@reviewer_required
+def claim():
+    form = ClaimForm()
+    if not form.validate_on_submit():
+        flash("Choose a queue from the list.", "error")
+        return redirect(url_for(".queue"))
+    ticket = ops.claim_next(signed_in_reviewer(), form.type.data or None)
+    db.session.commit()
+    if ticket is None:
+        flash("Nothing is waiting in this queue just now.")
+        return redirect(url_for(".queue", type=form.type.data or None))
+    flash(
+        f"Ticket {ticket.reference} is yours for the next {_idle_minutes()} minutes of inactivity."
+    )
+    return redirect(url_for(".ticket", reference=ticket.reference))
+
+
+def _idle_minutes() -> int:
+    return current_app.config["CLAIM_IDLE_MINUTES"]
+
+
+# --- the review page --------------------------------------------------------------------------
+
+
+@bp.get("/tickets/<reference>")
+@reviewer_required
+def ticket(reference: str):
+    return _render(ticket_by_reference(reference))
+
+
+def _render(
+    ticket: Ticket,
+    status: int = 200,
+    *,
+    error: str | None = None,
+    missing: list[str] | None = None,
+    forms: dict[str, FlaskForm] | None = None,
+):
+    """The review page; `forms` replaces a form by name (to show its errors)."""
+    forms = forms or {}
+    reviewer = signed_in_reviewer()
+    state = ticket_state(ticket)
+    evidence_forms = {
+        item.id: forms.get(f"evidence-{item.id}")
+        or EvidenceReviewForm(
+            formdata=None,
+            prefix=_prefix(item),
+            data={"decision": item.decision, "reason": item.reason or "", "note": item.note},
+        )
+        for item in ticket.evidence
+    }
+    # Pre-tick what the customer must send again; the reviewer adds anything else.
+    asked = [i.key for i in state.items if i.status == "rejected"]
+    reassign = forms.get("reassign") or ReassignForm(formdata=None)
+    reassign.reviewer.choices = [
+        SelectChoice(r.email, f"{r.name} ({r.email})") for r in active_reviewers()
+    ]
+    return render_template(
+        "review/ticket.html",
+        ticket=ticket,
+        state=state,
+        reviewer=reviewer,
+        info=information_values(ticket),
+        letter_check=letter_check(ticket, state),
+        can_act=ticket.status == st.IN_REVIEW
+        and ops.claim_active(ticket)
+        and (ticket.claimed_by_id == reviewer.id or reviewer.is_lead),
+        claim_active=ops.claim_active(ticket),
+        evidence_forms=evidence_forms,
+        inline=content.shown_inline,
+        previewable=ops.previewable,
+        request_form=forms.get("request") or RequestMaterialsForm(formdata=None, materials=asked),
+        decision_form=forms.get("decision") or DecisionForm(formdata=None),
+        reassign_form=reassign,
+        action_form=ActionForm(formdata=None),
+        events=ops.ticket_history(ticket),
+        error=error,
+        missing=missing or [],
+    ), status
+
+
+def _prefix(item: Evidence) -> str:
+    return f"ev-{item.id}"
+
+
+def _refused(
+    ticket: Ticket, exc: TriageError, form_name: str | None = None, form: FlaskForm | None = None
+):
+    """Show why an action was refused, on the page, with the API's status code."""
+    db.session.rollback()
+    db.session.refresh(ticket)
+    fields = getattr(exc, "fields", {}) or {}
+    if form is not None:
+        for name, problem in fields.items():
+            field = getattr(form, name, None)
+            if field is not None:
+                field.errors = [problem[:1].upper() + problem[1:] + "."]
+    missing = exc.missing if isinstance(exc, RequirementsNotMet) else None
+    forms = {form_name: form} if form_name and form is not None else {}
+    return _render(ticket, exc.status, error=exc.message, missing=missing, forms=forms)
+
+
+def _done(ticket: Ticket, message: str, anchor: str | None = None) -> Response:
+    db.session.commit()
+    flash(message)
+    return redirect(url_for(".ticket", reference=ticket.reference, _anchor=anchor))
+
+
+@bp.post("/tickets/<reference>/release")
+@reviewer_required
+def release(reference: str):
+    ticket = ticket_by_reference(reference)
+    ActionForm().validate_on_submit()  # CSRFProtect has already checked the token
+    try:
+        ops.release(ticket, signed_in_reviewer())
+    except TriageError as exc:
+        return _refused(ticket, exc)
+    db.session.commit()
+    flash(f"Ticket {ticket.reference} went back to the queue, in its old place.")
+    return redirect(url_for(".queue"))
+
+
+@bp.post("/tickets/<reference>/reassign")
+@lead_required
+def reassign(reference: str):
+    ticket = ticket_by_reference(reference)
+    form = ReassignForm()
+    form.reviewer.choices = [SelectChoice(r.email) for r in active_reviewers()]
+    if not form.validate_on_submit():
+        return _render(ticket, 400, error="Choose who gets the ticket.", forms={"reassign": form})
+    try:
+        target = ops.reassign(ticket, signed_in_reviewer(), form.reviewer.data)
+    except TriageError as exc:
+        return _refused(ticket, exc, "reassign", form)
+    return _done(ticket, f"Ticket {ticket.reference} now belongs to {target.name}.")
+
+
+@bp.post("/evidence/<evidence_id>/review")
+@reviewer_required
+def review_evidence(evidence_id: str):
+    item = ops.evidence_by_id(evidence_id)
+    ticket = item.ticket
+    form = EvidenceReviewForm(prefix=_prefix(item))
+    name = f"evidence-{item.id}"
+    if not form.validate_on_submit():
+        return _render(
+            ticket, 400, error="The review was not saved: see the file's form.", forms={name: form}
+        )
+    try:
+        ops.review_evidence(
+            item, signed_in_reviewer(), form.decision.data, form.reason.data or None, form.note.data
+        )
+    except TriageError as exc:
+        return _refused(ticket, exc, name, form)
+    word = "accepted" if item.decision == "accepted" else "rejected"
+    return _done(ticket, f"“{item.filename}” {word}.", f"evidence-{item.id}")
+
+
+@bp.post("/tickets/<reference>/request-materials")
+@reviewer_required
+def request_materials(reference: str):
+    ticket = ticket_by_reference(reference)
+    form = RequestMaterialsForm()
+    if not form.validate_on_submit():
+        return _render(
+            ticket, 400, error="The request was not sent: see the form.", forms={"request": form}
+        )
+    try:
+        ops.request_materials(ticket, signed_in_reviewer(), form.materials.data, form.message.data)
+    except TriageError as exc:
+        return _refused(ticket, exc, "request", form)
+    return _done(ticket, "The customer was asked for more; the ticket waits for their answer.")
+
+
+@bp.post("/tickets/<reference>/decision")
+@reviewer_required
+def decision(reference: str):
+    ticket = ticket_by_reference(reference)
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        return _render(
+            ticket, 400, error="The decision was not saved: see the form.", forms={"decision": form}
+        )
+    try:
+        ops.decide(ticket, signed_in_reviewer(), form.decision.data, form.note.data)
+    except TriageError as exc:
+        return _refused(ticket, exc, "decision", form)
+    return _done(ticket, f"Ticket {ticket.reference} {ticket.status}.")
+
+
+# --- evidence ---------------------------------------------------------------------------------
+
+
+@bp.get("/evidence/<evidence_id>")
+@reviewer_required
+def evidence_content(evidence_id: str) -> Response:
+    item = ops.evidence_by_id(evidence_id)
+    data = ops.read_evidence(item, signed_in_reviewer(), "page")
+    db.session.commit()
+    return content.evidence_response(item, data, download=request.args.get("download") == "1")
+
+
+@bp.get("/evidence/<evidence_id>/pages")
+@reviewer_required
+def evidence_pages(evidence_id: str):
+    item = ops.evidence_by_id(evidence_id)
+    pages = ops.evidence_page_count(item, signed_in_reviewer())
+    db.session.commit()
+    return render_template("review/pages.html", item=item, ticket=item.ticket, pages=pages)
+
+
+@bp.get("/evidence/<evidence_id>/pages/<int:page>.png")
+@reviewer_required
+def evidence_page(evidence_id: str, page: int) -> Response:
+    item = ops.evidence_by_id(evidence_id)
+    png = ops.evidence_page_image(item, signed_in_reviewer(), page)
+    db.session.commit()
+    return content.page_image_response(png, item, page)

@@ -15,6 +15,21 @@ from triage.tickets.serialize import evidence_json, requirements_json, ticket_js
 
 bp = Blueprint("tickets_api", __name__, url_prefix="/api/v1")
 
+# Every customer call is an access-code attempt: count the ones that open nothing
+# (401 wrong code, 404 another ticket's code) per address, across all these endpoints.
+code_attempts = limiter.shared_limit(
+    "30 per minute; 300 per hour",
+    scope="customer_access_code",
+    deduct_when=lambda response: response.status_code in (401, 404),
+)
+
+
+@bp.teardown_request
+def _discard_uncommitted(exc: BaseException | None) -> None:
+    # Whatever a failed request added is rolled back now, which also deletes an evidence
+    # object whose row never committed (see triage.evidence.operations).
+    db.session.rollback()
+
 
 def _customer_ticket(reference: str, *, reviewer_may_read: bool = False) -> Ticket:
     """The ticket the bearer's access code opens; another ticket's code answers 404."""
@@ -52,15 +67,17 @@ def create() -> tuple[Response, int]:
 
 
 @bp.get("/tickets/<reference>")
+@code_attempts
 def show(reference: str) -> Response:
     return jsonify(ticket_json(_customer_ticket(reference, reviewer_may_read=True)))
 
 
 @bp.post("/tickets/<reference>/evidence")
 @limiter.limit("60 per hour")
+@code_attempts
 def upload(reference: str) -> tuple[Response, int]:
     ticket = _customer_ticket(reference)
-    material = request.form.get("material", "")
+    material = request.form.get("material", "").strip()
     file = request.files.get("file")
     fields = {}
     if not material:
@@ -75,6 +92,7 @@ def upload(reference: str) -> tuple[Response, int]:
 
 
 @bp.put("/tickets/<reference>/information")
+@code_attempts
 def information(reference: str) -> Response:
     ticket = _customer_ticket(reference)
     ops.update_information(ticket, json_body())
@@ -83,6 +101,7 @@ def information(reference: str) -> Response:
 
 
 @bp.post("/tickets/<reference>/submit")
+@code_attempts
 def submit(reference: str) -> Response:
     ticket = _customer_ticket(reference)
     explanation = json_body(optional=True).get("explanation")
@@ -94,6 +113,7 @@ def submit(reference: str) -> Response:
 
 
 @bp.post("/tickets/<reference>/withdraw")
+@code_attempts
 def withdraw(reference: str) -> Response:
     ticket = _customer_ticket(reference)
     ops.withdraw(ticket)

@@ -12,8 +12,10 @@ from datetime import datetime
 from triage.requirements import (
     INFORMATION_KEYS,
     MATERIALS,
+    AllOf,
     Evaluation,
     Facts,
+    Need,
     Resolution,
     evaluate,
     needs,
@@ -143,3 +145,54 @@ def ticket_state(ticket: Ticket) -> TicketState:
     return TicketState(
         resolution, items, customer, approval, complete, missing, approvable, approval_missing
     )
+
+
+@dataclass(frozen=True)
+class Missing:
+    """One line of "still needed" in the customer's words (the flat `missing` list cannot
+    say that one of two items is enough)."""
+
+    text: str
+    key: str | None = None  # a single item: the page links to it
+    options: tuple[Missing, ...] = ()  # "any N of these": the choices still open
+
+
+_COUNTS = {1: "one", 2: "two", 3: "three", 4: "four"}
+
+
+def still_needed(state: TicketState) -> list[Missing]:
+    """What the customer must still add: the rule's open parts, with "any N of these"
+    kept as a choice, then whatever a reviewer asked for that is not there yet."""
+    lines = _lines(state.customer)
+    listed = {key for line in lines for key in _keys(line)}
+    lines += [Missing(_short(i.key), i.key) for i in state.items
+              if i.status == "requested" and i.key not in listed]
+    return lines
+
+
+def _short(key: str) -> str:
+    return MATERIALS[key].label.split(":")[0]
+
+
+def _keys(line: Missing) -> set[str]:
+    return {line.key} if line.key else {k for option in line.options for k in _keys(option)}
+
+
+def _lines(evaluation: Evaluation | None) -> list[Missing]:
+    if evaluation is None or evaluation.satisfied:
+        return []
+    node = evaluation.node
+    if isinstance(node, Need):
+        return [Missing(_short(node.material), node.material)]
+    if isinstance(node, AllOf):
+        return [line for child in evaluation.children for line in _lines(child)]
+    met = sum(child.satisfied for child in evaluation.children)
+    more = node.min - met
+    text = f"Any {_COUNTS.get(more, str(more))} {'more ' if met else ''}of these:"
+    return [Missing(text, options=tuple(
+        _option(child) for child in evaluation.children if not child.satisfied))]
+
+
+def _option(evaluation: Evaluation) -> Missing:
+    lines = _lines(evaluation)
+    return lines[0] if len(lines) == 1 else Missing("All of these:", options=tuple(lines))

@@ -19,7 +19,8 @@ ADDRESS_LABELS = {
     "postal_code": "Postal code",
     "country": "Country or region",
 }
-_PHONE = re.compile(r"^\+?[0-9][0-9 ()\-.]{4,24}$")
+# Digits with the usual separators; an optional leading "+" and an area code in brackets.
+_PHONE = re.compile(r"^\+?[0-9(][0-9 ()\-.]{4,24}$")
 _ACCOUNT_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 \-]{3,40}$")
 
 
@@ -52,7 +53,9 @@ def clean_phone(value: Any) -> str:
     text = clean_text(value, 30)
     digits = sum(ch.isdigit() for ch in text)
     if not _PHONE.match(text) or not 6 <= digits <= 17:
-        raise ValueError("is not a phone number: use digits, with the country code, e.g. +44 7700 900123")
+        raise ValueError(
+            "is not a phone number: use digits, with the country code, e.g. +44 7700 900123"
+        )
     return text
 
 
@@ -103,11 +106,12 @@ def clean_information(values: Mapping[str, Any], allowed: set[str]) -> dict[str,
         if key not in allowed:
             errors[key] = "is not an information item of this ticket"
             continue
-        if value is None or value == "" or (key == "contact_address" and _blank(value)):
+        if _blank(value):
             cleaned[key] = None
             continue
         try:
-            cleaned[key] = _CLEANERS.get(key, clean_text)(value)
+            # Only spaces is no answer at all: remove the item rather than store "".
+            cleaned[key] = _CLEANERS.get(key, clean_text)(value) or None
         except InformationError as exc:
             errors.update(exc.fields)
         except ValueError as exc:
@@ -118,7 +122,10 @@ def clean_information(values: Mapping[str, Any], allowed: set[str]) -> dict[str,
 
 
 def _blank(value: Any) -> bool:
-    return isinstance(value, Mapping) and not any(str(v or "").strip() for v in value.values())
+    """No answer: nothing, only spaces, or an address with every part empty."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return True
+    return isinstance(value, Mapping) and all(_blank(v) for v in value.values())
 
 
 def format_value(key: str, value: Any) -> str:

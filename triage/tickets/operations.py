@@ -9,19 +9,25 @@ from typing import Any
 
 from sqlalchemy import select
 
-from triage.errors import InvalidRequest, NotFound, RequirementsNotMet, Unauthorized
+from triage.errors import (
+    InvalidRequest,
+    NotFound,
+    RequirementsNotMet,
+    Unauthorized,
+    UnknownMaterial,
+)
 from triage.extensions import db
 from triage.history.models import record
-from triage.requirements import MATERIALS, FactsError, parse_facts, resolve
+from triage.requirements import MATERIALS, Facts, FactsError, parse_facts, resolve
 from triage.secrets import hash_code, random_code
 from triage.tickets import status as st
-from triage.tickets.checklist import information_values, ticket_state
+from triage.tickets.checklist import ticket_state
 from triage.tickets.information import (
     InformationError,
     clean_email,
+    clean_information,
     clean_phone,
     clean_text,
-    clean_information,
 )
 from triage.tickets.models import PRIORITIES, Ticket
 from triage.timeutil import utcnow
@@ -56,73 +62,101 @@ def _reference(ticket_type: str) -> str:
     return f"{prefix}-{body[:4]}-{body[4:]}"
 
 
-def create_ticket(data: Mapping[str, Any]) -> NewTicket:
-    """Validate a creation request (api.md `POST /tickets`) and add the ticket."""
+@dataclass(frozen=True)
+class TicketRequest:
+    """A creation request that passed validation: what `create_ticket` stores."""
+
+    facts: Facts
+    account_name: str
+    contact_email: str
+    description: str | None = None
+    change_mobile: str | None = None
+    change_email: str | None = None
+    restriction_reason: str | None = None
+
+
+def validate_new_ticket(data: Mapping[str, Any]) -> TicketRequest:
+    """Check a creation request (api.md `POST /tickets`); InvalidRequest names every bad field.
+
+    Pure: nothing is added, so the web form can collect every error at once.
+    """
+    if not isinstance(data, Mapping):
+        raise InvalidRequest("The body must be a JSON object.", {"body": "must be an object"})
     errors: dict[str, str] = {}
     try:
-        facts = parse_facts(data)
+        facts: Facts | None = parse_facts(data)
     except FactsError as exc:
         errors.update(exc.fields)
         facts = None
 
-    def take(name: str, cleaner, required: bool) -> Any:
-        value = data.get(name)
-        if value in (None, ""):
-            if required:
-                errors[name] = "is required"
-            return None
+    def take(name: str, value: Any, cleaner, required: bool) -> Any:
         try:
-            return cleaner(value)
+            cleaned = None if _blank(value) else cleaner(value)
         except ValueError as exc:
             errors[name] = str(exc)
             return None
+        if not cleaned:  # "", or only spaces
+            if required:
+                errors[name] = "is required"
+            return None
+        return cleaned
 
-    account_name = take("account_name", clean_text, True)
-    contact_email = take("contact_email", clean_email, True)
-    description = take("description", lambda v: clean_text(v, 4000), False)
+    account_name = take("account_name", data.get("account_name"), clean_text, True)
+    contact_email = take("contact_email", data.get("contact_email"), clean_email, True)
+    description = take("description", data.get("description"), _long_text, False)
     change_mobile = change_email = reason = None
     ticket_type = data.get("type")
     if ticket_type == "account_change":
-        change = data.get("change") or {}
+        change = data.get("change")
+        if change is None:
+            change = {}
         if not isinstance(change, Mapping):
             errors["change"] = "must be an object with mobile and/or email"
-            change = {}
-        for key, cleaner in (("mobile", clean_phone), ("email", clean_email)):
-            if change.get(key):
-                try:
-                    value = cleaner(change[key])
-                except ValueError as exc:
-                    errors[f"change.{key}"] = str(exc)
-                    continue
-                if key == "mobile":
-                    change_mobile = value
-                else:
-                    change_email = value
-        if not (change.get("mobile") or change.get("email")) and "change" not in errors:
-            errors["change"] = "give the new mobile number, the new email address, or both"
+        else:
+            change_mobile = take("change.mobile", change.get("mobile"), clean_phone, False)
+            change_email = take("change.email", change.get("email"), clean_email, False)
+            if _blank(change.get("mobile")) and _blank(change.get("email")):
+                errors["change"] = "give the new mobile number, the new email address, or both"
     elif ticket_type == "unfreeze":
-        reason = data.get("restriction_reason") or None
-        if reason is not None and reason not in RESTRICTION_REASONS:
+        reason = data.get("restriction_reason")
+        if _blank(reason):
+            reason = None
+        elif not isinstance(reason, str) or reason not in RESTRICTION_REASONS:
             errors["restriction_reason"] = f"must be one of: {', '.join(RESTRICTION_REASONS)}"
+            reason = None
     if errors or facts is None:
         raise InvalidRequest("Some answers are missing or not valid.", errors)
+    return TicketRequest(facts, account_name, contact_email, description, change_mobile,
+                         change_email, reason)
 
-    resolution = resolve(facts)
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _long_text(value: Any) -> str:
+    return clean_text(value, 4000)
+
+
+def create_ticket(data: Mapping[str, Any]) -> NewTicket:
+    """Validate a creation request (api.md `POST /tickets`) and add the ticket."""
+    valid = validate_new_ticket(data)
+    resolution = resolve(valid.facts)
     code = random_code()
     ticket = Ticket(
-        reference=_reference(facts.type),
-        type=facts.type,
+        reference=_reference(valid.facts.type),
+        type=valid.facts.type,
         status=st.DRAFT,
-        facts=facts.as_dict(),
+        facts=valid.facts.as_dict(),
         outcome=resolution.outcome,
         rule=resolution.rule.name if resolution.rule else None,
-        account_name=account_name,
-        account_key=account_name.casefold(),
-        contact_email=contact_email,
-        change_mobile=change_mobile,
-        change_email=change_email,
-        restriction_reason=reason,
-        description=description,
+        account_name=valid.account_name,
+        account_key=valid.account_name.casefold(),
+        contact_email=valid.contact_email,
+        change_mobile=valid.change_mobile,
+        change_email=valid.change_email,
+        restriction_reason=valid.restriction_reason,
+        description=valid.description,
         information={},
         access_token_hash=hash_code(code),
         priority_rank=PRIORITIES.index("normal"),
@@ -156,13 +190,15 @@ def information_keys(ticket: Ticket) -> list[str]:
 
 
 def update_information(ticket: Ticket, values: Mapping[str, Any], actor: str = CUSTOMER) -> None:
-    st.require(ticket.status, st.EDITABLE, "change the information")
     if not isinstance(values, Mapping):
-        raise InvalidRequest("Send a JSON object of information items.")
-    unknown = [k for k in values if k not in MATERIALS]
+        raise InvalidRequest("Send a JSON object of information items.",
+                             {"body": "must be an object"})
+    st.require(ticket.status, st.EDITABLE, "change the information")
+    unknown = sorted(k for k in values if k not in MATERIALS)
     if unknown:
-        raise InvalidRequest(
-            "Unknown information items.", {k: "is not a known material key" for k in unknown}
+        raise UnknownMaterial(
+            f"“{unknown[0]}” is not a material this product knows.",
+            fields={k: "is not a known material key" for k in unknown},
         )
     try:
         cleaned = clean_information(values, set(information_keys(ticket)))
@@ -218,7 +254,3 @@ def withdraw(ticket: Ticket) -> None:
     ticket.claimed_by_id = ticket.claimed_at = ticket.claim_expires_at = None
     record(ticket.id, CUSTOMER, "withdrawn")
     db.session.flush()
-
-
-def information_of(ticket: Ticket) -> dict[str, Any]:
-    return information_values(ticket)

@@ -6,6 +6,7 @@ from typing import Any
 
 from triage.evidence.models import Evidence
 from triage.requirements import MATERIALS, node_json
+from triage.tickets import status as st
 from triage.tickets.checklist import TicketState, information_values, ticket_state
 from triage.tickets.models import Ticket
 from triage.timeutil import iso
@@ -63,7 +64,7 @@ def ticket_json(ticket: Ticket, state: TicketState | None = None) -> dict[str, A
             for r in ticket.requests
         ],
         "explanation": ticket.explanation,
-        "decision_note": ticket.decision_note if ticket.status in ("approved", "rejected") else None,
+        "decision_note": ticket.decision_note if ticket.status in st.DECIDED else None,
         "flags": ticket.flags,
         "priority": ticket.priority,
     }

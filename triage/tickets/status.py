@@ -30,8 +30,18 @@ CUSTOMER_WORDS = {
 }
 
 
+# Completes "You cannot <action> while the ticket is ...".
+_WHILE = {
+    DRAFT: "not sent yet",
+    AWAITING_REVIEW: "submitted and waiting for a reviewer",
+    IN_REVIEW: "submitted and being checked by a reviewer",
+    NEEDS_MORE_INFO: "waiting for more materials from you",
+    APPROVED: "approved",
+    REJECTED: "rejected",
+    WITHDRAWN: "withdrawn",
+}
+
+
 def require(status: str, allowed: tuple[str, ...], action: str) -> None:
     if status not in allowed:
-        raise InvalidState(
-            f"You cannot {action} while the ticket is {CUSTOMER_WORDS[status].lower()}."
-        )
+        raise InvalidState(f"You cannot {action} while the ticket is {_WHILE[status]}.")

@@ -19,23 +19,25 @@ from flask_wtf import FlaskForm
 
 from forms.tickets import (
     FIELD_FOR_ERROR,
+    InformationForm,
     NewTicketForm,
     ResumeForm,
     SubmitForm,
     UploadForm,
     WithdrawForm,
     information_from_form,
+    sentence,
 )
 from triage.errorpages import wants_json
 from triage.errors import InvalidRequest, RequirementsNotMet, TriageError, Unauthorized
 from triage.evidence.checks import FileRefused
 from triage.evidence.operations import add_evidence
 from triage.extensions import db, limiter
-from triage.requirements import FactsError, MATERIALS, parse_facts, resolve
+from triage.requirements import MATERIALS, FactsError, Resolution, parse_facts, resolve
 from triage.security import forget_ticket, grant_ticket, holds_ticket
 from triage.tickets import operations as ops
 from triage.tickets import status as st
-from triage.tickets.checklist import information_values, ticket_state
+from triage.tickets.checklist import information_values, still_needed, ticket_state
 from triage.tickets.information import ADDRESS_LABELS, ADDRESS_PARTS
 from triage.tickets.models import Ticket
 from triage.tickets.serialize import evidence_json
@@ -43,68 +45,103 @@ from triage.tickets.serialize import evidence_json
 bp = Blueprint("tickets", __name__)
 
 TYPES = {
-    "account_change": "Change the phone number or email of my account",
-    "unfreeze": "Restore my restricted or frozen account",
+    "account_change": "I can no longer use the phone number or email of my account",
+    "unfreeze": "My account is restricted or frozen",
 }
+TYPE_DETAILS = {
+    "account_change": "We change the mobile number and/or email address bound to the "
+    "account, once we are sure the account is yours.",
+    "unfreeze": "We restore an account whose services were restricted, suspended or frozen, "
+    "once we are sure the account is yours.",
+}
+# Stops after a refusal that would refuse every other file of the request too.
+_STOP_UPLOADING = ("unknown_material", "invalid_state", "storage_unavailable")
+
+
+@bp.teardown_request
+def _discard_uncommitted(exc: BaseException | None) -> None:
+    # Nothing half-made survives a failed request; also deletes an evidence object whose
+    # row never committed (see triage.evidence.operations).
+    db.session.rollback()
 
 
 @bp.get("/")
 def start():
-    return render_template("tickets/start.html", types=TYPES)
+    return render_template("tickets/start.html", types=TYPES, details=TYPE_DETAILS)
+
+
+def _previewing() -> bool:
+    return "preview" in request.form
 
 
 @bp.route("/new/<ticket_type>", methods=["GET", "POST"])
-@limiter.limit("20 per hour; 5 per minute", methods=["POST"],
-               exempt_when=lambda: "preview" in request.form)
+@limiter.limit("20 per hour; 5 per minute", methods=["POST"], exempt_when=_previewing)
 def new(ticket_type: str):
     if ticket_type not in TYPES:
         abort(404)
     form = NewTicketForm()
-    resolution = None
-    facts_errors: dict[str, str] = {}
-    if request.method == "POST":
-        payload = form.payload(ticket_type)
-        try:
-            resolution = resolve(parse_facts(payload))
-        except FactsError as exc:
-            facts_errors = exc.fields
-        if "preview" not in request.form and form.validate_on_submit():
-            try:
-                new_ticket = ops.create_ticket(payload)
-            except InvalidRequest as exc:
-                _attach_errors(form, exc.fields)
-            else:
-                db.session.commit()
-                grant_ticket(new_ticket.ticket.reference)
-                session["new_code"] = new_ticket.access_code
-                return redirect(url_for(".created", reference=new_ticket.ticket.reference))
-        elif "preview" not in request.form:
-            _attach_errors(form, facts_errors)
-    status = 200 if request.method == "GET" or "preview" in request.form or not form.errors else 400
-    return render_template("tickets/new.html", form=form, ticket_type=ticket_type,
-                           title=TYPES[ticket_type], resolution=resolution), status
+    if request.method == "GET":
+        return _render_new(form, ticket_type, None)
+
+    payload = form.payload(ticket_type)
+    try:
+        resolution: Resolution | None = resolve(parse_facts(payload))
+    except FactsError as exc:
+        resolution = None
+        facts_errors = exc.fields
+    else:
+        facts_errors = {}
+    if _previewing():
+        # Without JavaScript, "Show what I need" lands here: the list, or what to answer first.
+        _attach_errors(form, facts_errors)
+        return _render_new(form, ticket_type, resolution)
+
+    form_ok = form.validate()
+    try:
+        if form_ok:
+            new_ticket = ops.create_ticket(payload)
+        else:
+            ops.validate_new_ticket(payload)  # every remaining problem, in one round
+    except InvalidRequest as exc:
+        _attach_errors(form, exc.fields)
+    else:
+        if form_ok:
+            db.session.commit()
+            reference = new_ticket.ticket.reference
+            grant_ticket(reference)
+            # Shown once by `created`; never in a URL, so never in a log or a Referer.
+            session["new_code"] = {"reference": reference, "code": new_ticket.access_code}
+            return redirect(url_for(".created", reference=reference))
+    return _render_new(form, ticket_type, resolution, 400)
+
+
+def _render_new(form: NewTicketForm, ticket_type: str, resolution: Resolution | None,
+                status: int = 200):
+    return render_template(
+        "tickets/new.html", form=form, ticket_type=ticket_type, title=TYPES[ticket_type],
+        details=TYPE_DETAILS[ticket_type], resolution=resolution,
+    ), status
 
 
 def _attach_errors(form: FlaskForm, fields: dict[str, str]) -> None:
     for name, message in fields.items():
         field = getattr(form, FIELD_FOR_ERROR.get(name, name), None)
         if field is None:
-            form.form_errors.append(f"{name}: {message}")
+            form.form_errors.append(sentence(message))
         elif not field.errors:  # the form's own message is already the friendlier one
-            words = "Please choose one." if message == "is required" else _sentence(message)
-            field.errors = [words]
-
-
-def _sentence(message: str) -> str:
-    return message[:1].upper() + message[1:]
+            choice = field.type in ("RadioField", "SelectField")
+            field.errors = ["Please choose one." if choice and message == "is required"
+                            else sentence(message)]
 
 
 @bp.get("/tickets/<reference>/created")
 def created(reference: str):
     ticket = _held_ticket(reference)
-    code = session.pop("new_code", None)
-    if code is None:  # shown once: a reload goes to the ticket
+    new_code = session.get("new_code") or {}
+    if new_code.get("reference") != ticket.reference:  # shown once: a reload goes to the ticket
         return redirect(url_for(".show", reference=ticket.reference))
+    code = session.pop("new_code")["code"]
+    # The code rides in the fragment, which browsers never send to a server.
     link = url_for(".resume", _external=True) + f"#{ticket.reference}:{code}"
     return render_template("tickets/created.html", ticket=ticket, code=code, link=link)
 
@@ -122,7 +159,7 @@ def resume():
         except Unauthorized:
             form.code.errors = [
                 "This reference and access code do not match a ticket. Check both and try "
-                "again; the code is the 20 letters and digits shown when you filed the ticket."
+                "again: the code is the 20 letters and digits shown when you filed the ticket."
             ]
             status = 400
         else:
@@ -135,9 +172,9 @@ def resume():
 
 @bp.post("/tickets/<reference>/forget")
 def forget(reference: str):
-    WithdrawForm().validate_on_submit() or abort(400)
-    forget_ticket(reference)
-    flash("This device no longer has access to the ticket. Use your access code to come back.")
+    forget_ticket(reference.upper())
+    flash("This device no longer has access to the ticket. Use your reference and access "
+          "code to come back.")
     return redirect(url_for(".start"))
 
 
@@ -157,20 +194,21 @@ def show(reference: str):
 
 def _render_ticket(ticket: Ticket, status: int = 200, **context: Any):
     state = ticket_state(ticket)
-    info = information_values(ticket)
-    context.setdefault("info_values", _info_form_values(info))
+    context.setdefault("info_values", _info_form_values(information_values(ticket)))
     return render_template(
         "tickets/show.html",
         ticket=ticket,
         state=state,
+        needed=still_needed(state),
         words=st.CUSTOMER_WORDS,
         editable=ticket.status in st.EDITABLE,
         upload_form=UploadForm(),
         submit_form=context.pop("submit_form", None) or SubmitForm(),
         withdraw_form=WithdrawForm(),
-        info_form=FlaskForm(),
+        info_form=InformationForm(),
         address_parts=ADDRESS_PARTS,
         address_labels=ADDRESS_LABELS,
+        restriction_reasons=ops.RESTRICTION_REASONS,
         upload_errors=context.pop("upload_errors", {}),
         info_errors=context.pop("info_errors", {}),
         evidence_by_material=_group(ticket),
@@ -200,50 +238,56 @@ def _info_form_values(info: dict[str, Any]) -> dict[str, str]:
 def upload(reference: str):
     ticket = _held_ticket(reference)
     form = UploadForm()
-    material = request.form.get("material", "")
-    files = [f for f in request.files.getlist("files") if f.filename or f.content_length]
-    error: TriageError | FileRefused | None = None
-    if not form.validate_on_submit():
-        error = InvalidRequest("Choose which item the file is for.")
-    elif not files:
-        error = InvalidRequest("Choose a file to upload first.")
+    form.validate()  # CSRF was checked before the view; only the fields are read here
+    material = (form.material.data or "").strip()
+    files = [f for f in form.files.data or [] if f.filename or f.content_length]
+    errors: list[str] = []
+    code, status = "", 201
     added = []
-    for file in files if error is None else []:
+    if not material:
+        errors, code, status = ["Choose which item the files are for."], "invalid_request", 400
+    elif not files:
+        errors, code, status = ["Choose a file to upload first."], "invalid_request", 400
+    for file in files if not errors else []:
+        # Each file stands alone: one refused photo does not lose the others.
         try:
             added.append(add_evidence(ticket, material, file.filename or "", file.stream))
             db.session.commit()
         except (TriageError, FileRefused) as exc:
             db.session.rollback()
-            error = exc
-            break
+            errors.append(exc.message)
+            code, status = exc.code, exc.status
+            if code in _STOP_UPLOADING:
+                break
     if wants_json():
-        if error is not None:
-            return jsonify({"error": {"code": error.code, "message": error.message,
-                                      "material": material}}), error.status
-        return jsonify({"evidence": [evidence_json(e) for e in added]}), 201
-    if error is not None:
-        db.session.refresh(ticket)
-        return _render_ticket(ticket, error.status, upload_errors={material: error.message})
-    flash(f"Added {len(added)} file{'s' if len(added) != 1 else ''} to "
-          f"“{MATERIALS[material].label}”.")
+        body: dict[str, Any] = {"evidence": [evidence_json(e) for e in added]}
+        if errors:
+            body["error"] = {"code": code, "message": " ".join(errors), "material": material}
+        return jsonify(body), status
+    if added:
+        flash(f"Added {len(added)} file{'s' if len(added) != 1 else ''} to "
+              f"“{_short_label(material)}”.")
+    if errors:
+        return _render_ticket(ticket, status, upload_errors={material: errors})
     return redirect(url_for(".show", reference=ticket.reference, _anchor=f"item-{material}"))
+
+
+def _short_label(key: str) -> str:
+    return MATERIALS[key].label.split(":")[0]
 
 
 @bp.post("/tickets/<reference>/information")
 def information(reference: str):
     ticket = _held_ticket(reference)
-    form = FlaskForm()
-    if not form.validate_on_submit():
-        abort(400)
-    keys = [i.key for i in ticket_state(ticket).items if i.kind == "information"]
+    keys = ops.information_keys(ticket)
     values = information_from_form(request.form.to_dict(), keys)
     try:
         ops.update_information(ticket, values)
-    except (InvalidRequest, TriageError) as exc:
+    except TriageError as exc:
         db.session.rollback()
-        db.session.refresh(ticket)
         typed = {k: v for k, v in request.form.items() if k != "csrf_token"}
-        errors = getattr(exc, "fields", {}) or {"_form": exc.message}
+        fields = getattr(exc, "fields", None) or {"_form": exc.message}
+        errors = {name: sentence(message) for name, message in fields.items()}
         return _render_ticket(ticket, exc.status, info_values=typed, info_errors=errors)
     db.session.commit()
     flash("Your information was saved.")
@@ -254,32 +298,30 @@ def information(reference: str):
 def submit(reference: str):
     ticket = _held_ticket(reference)
     form = SubmitForm()
-    if not form.validate_on_submit():
+    if not form.validate():
         return _render_ticket(ticket, 400, submit_form=form)
     try:
         ops.submit(ticket, form.explanation.data)
     except RequirementsNotMet as exc:
         db.session.rollback()
-        db.session.refresh(ticket)
         return _render_ticket(ticket, 409, submit_form=form, submit_missing=exc.missing)
     except TriageError as exc:
         db.session.rollback()
         flash(exc.message, "error")
         return redirect(url_for(".show", reference=ticket.reference))
     db.session.commit()
-    flash("Your ticket was submitted. A reviewer will look at it; come back here to see "
-          "where it stands.")
+    flash("Your ticket was submitted. A reviewer will check your materials; come back here "
+          "with your reference and access code to see where it stands.")
     return redirect(url_for(".show", reference=ticket.reference))
 
 
 @bp.post("/tickets/<reference>/withdraw")
 def withdraw(reference: str):
     ticket = _held_ticket(reference)
-    if not WithdrawForm().validate_on_submit():
-        abort(400)
     try:
         ops.withdraw(ticket)
     except TriageError as exc:
+        db.session.rollback()
         flash(exc.message, "error")
     else:
         db.session.commit()

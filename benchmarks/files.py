@@ -1,0 +1,95 @@
+"""Evidence files of an exact size that pass the upload checks, made without extra packages.
+
+Real evidence is a scan or a photo: a PDF around one big compressed image stream, or a
+PNG/JPEG of camera noise. So the filler here is incompressible random bytes (a fixed seed,
+so every run sends the same files), not a run of spaces that libmagic and the PDF scan
+would skip over cheaply.
+"""
+
+from __future__ import annotations
+
+import random
+import struct
+import zlib
+from pathlib import Path
+
+from triage.evidence.checks import check_upload
+
+FIXTURE_PDF = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "statement.pdf"
+
+
+def scan_pdf(size: int, seed: int) -> bytes:
+    """tests/fixtures/statement.pdf followed by an image XObject of random bytes.
+
+    The object sits after the original %%EOF, as an incremental update's body would,
+    so readers still show the statement; libmagic and the checks see a 'size'-byte PDF.
+    """
+    base = FIXTURE_PDF.read_bytes()
+    tail = b"\nendstream\nendobj\n%%EOF\n"
+    length = size  # refined below once the header's own length is known
+    for _ in range(3):
+        head = (
+            base + b"\n99 0 obj\n<< /Type /XObject /Subtype /Image /Width 1240 /Height 1754"
+            b" /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /DCTDecode"
+            + f" /Length {length} >>\nstream\n".encode()
+        )
+        length = size - len(head) - len(tail)
+    if length <= 0:
+        raise ValueError(f"{size} bytes is too small for a scan PDF")
+    data = head + random.Random(seed).randbytes(length) + tail
+    assert len(data) == size, (len(data), size)
+    return data
+
+
+def _chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def noise_png(size: int, seed: int) -> bytes:
+    """An RGB PNG of random pixels, padded to exactly `size` bytes with a private chunk."""
+    rng = random.Random(seed)
+    width = 512
+    row = 1 + 3 * width
+    height = max(1, (size - 1024) // row)  # random pixels do not compress: ~1 byte each
+    raw = b"".join(b"\x00" + rng.randbytes(row - 1) for _ in range(height))
+    head = b"\x89PNG\r\n\x1a\n" + _chunk(
+        b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    )
+    idat = _chunk(b"IDAT", zlib.compress(raw, 1))
+    end = _chunk(b"IEND", b"")
+    # "prVt": ancillary, private, safe to copy; decoders skip it.
+    pad = size - len(head) - len(idat) - len(end) - 12
+    if pad < 0:
+        raise ValueError(f"{size} bytes is too small for this PNG")
+    data = head + idat + _chunk(b"prVt", rng.randbytes(pad)) + end
+    assert len(data) == size, (len(data), size)
+    return data
+
+
+def checked(filename: str, data: bytes, content_type: str) -> bytes:
+    """`data` after making sure the real checks accept it as `content_type`."""
+    result = check_upload(filename, data)
+    if result.content_type != content_type:
+        raise AssertionError(f"{filename}: the checks saw {result.content_type}")
+    return data
+
+
+def ticket_files(size: int) -> list[tuple[str, str, bytes]]:
+    """The three files of an unfreeze ticket with a card: (material, filename, bytes)."""
+    return [
+        (
+            "passport",
+            "passport-scan.pdf",
+            checked("passport-scan.pdf", scan_pdf(size, 1), "application/pdf"),
+        ),
+        (
+            "card_front",
+            "card-front.png",
+            checked("card-front.png", noise_png(size, 2), "image/png"),
+        ),
+        (
+            "card_transactions",
+            "card-statement.pdf",
+            checked("card-statement.pdf", scan_pdf(size, 3), "application/pdf"),
+        ),
+    ]

@@ -1,0 +1,100 @@
+"""Reviewer forms. Field names match the API's bodies; the services validate the rules."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import RadioField, SelectField, SelectMultipleField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional
+
+from triage.evidence.reasons import REASONS
+from triage.requirements import MATERIALS, TICKET_TYPES
+from triage.tickets.flags import FLAG_WORDS
+
+TYPE_WORDS = {"account_change": "Account change", "unfreeze": "Unfreeze"}
+REASON_LABELS = {
+    "blurry": "Blurry",
+    "glare": "Glare or reflections",
+    "cropped": "Cropped: edges cut off",
+    "details_mismatch": "Details do not match",
+    "wrong_document": "Wrong document",
+    "expired": "Expired",
+    "unmasked_card_number": "Card number not masked",
+    "missing_seal_or_signature": "Seal or signature missing",
+    "incomplete_period": "Period not fully covered",
+    "other": "Other (say what in the note)",
+}
+assert set(REASON_LABELS) == set(REASONS)
+
+
+def _choices(pairs) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+TYPE_CHOICES = [(t, TYPE_WORDS[t]) for t in TICKET_TYPES]
+
+
+class ClaimForm(FlaskForm):
+    type = SelectField(
+        "Queue", choices=_choices([("", "Any type"), *TYPE_CHOICES]), validators=[Optional()]
+    )
+
+
+class QueueFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET form: it changes nothing
+
+    type = SelectField(
+        "Type", choices=_choices([("", "All types"), *TYPE_CHOICES]), validators=[Optional()]
+    )
+    flag = SelectField(
+        "Flag", choices=_choices([("", "Any flag"), *FLAG_WORDS.items()]), validators=[Optional()]
+    )
+
+
+class ActionForm(FlaskForm):
+    """A button with nothing but its CSRF token (release)."""
+
+
+class EvidenceReviewForm(FlaskForm):
+    decision = RadioField(
+        "Decision",
+        choices=_choices([("accepted", "Accept"), ("rejected", "Reject")]),
+        validators=[DataRequired("Choose accept or reject.")],
+    )
+    reason = SelectField(
+        "Reason for rejecting",
+        choices=_choices([("", "Choose a reason when rejecting"), *REASON_LABELS.items()]),
+        validators=[Optional()],
+    )
+    note = TextAreaField(
+        "Note to the customer (optional; required for “Other”)",
+        validators=[Optional(), Length(max=4000)],
+    )
+
+
+class RequestMaterialsForm(FlaskForm):
+    materials = SelectMultipleField(
+        "What do you need?",
+        choices=_choices((key, m.label) for key, m in MATERIALS.items()),
+        validators=[DataRequired("Choose at least one item.")],
+    )
+    message = TextAreaField(
+        "Message to the customer (they read exactly this)",
+        validators=[DataRequired("Write what you need and why."), Length(max=4000)],
+    )
+
+
+class DecisionForm(FlaskForm):
+    decision = RadioField(
+        "Decision",
+        choices=_choices([("approved", "Approve"), ("rejected", "Reject")]),
+        validators=[DataRequired("Choose approve or reject.")],
+    )
+    note = TextAreaField(
+        "Note to the customer (required to reject)", validators=[Optional(), Length(max=4000)]
+    )
+
+
+class ReassignForm(FlaskForm):
+    reviewer = SelectField("Give to", choices=[], validators=[DataRequired()])

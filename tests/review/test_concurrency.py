@@ -1,0 +1,143 @@
+"""Concurrent claimers: no ticket is ever held twice.
+
+Runs on the test database: SQLite by default (the conditional UPDATE guards the claim),
+PostgreSQL when TEST_DATABASE_URL is set (SELECT ... FOR UPDATE SKIP LOCKED).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+
+from sqlalchemy import select
+
+from triage.extensions import db
+from triage.history.models import Event
+from triage.review import operations as ops
+from triage.reviewers.models import Reviewer
+from triage.tickets.models import Ticket
+
+
+def test_concurrent_claimers_never_hold_one_ticket_twice(
+    app, make_reviewer, submitted, monkeypatch
+):
+    real_take = ops._take
+
+    def slow_take(*args, **kwargs):
+        time.sleep(0.01)  # widen the window between choosing a ticket and taking it
+        return real_take(*args, **kwargs)
+
+    monkeypatch.setattr(ops, "_take", slow_take)
+    tickets = {submitted(account_name=f"account-{i}").reference for i in range(12)}
+    reviewers = [make_reviewer(f"reviewer{i}@example.com").id for i in range(4)]
+    workers = [r for r in reviewers for _ in range(2)]  # two browser tabs each
+    start = threading.Barrier(len(workers))
+    got: list[tuple[str, str]] = []
+    failures: list[str] = []
+    lock = threading.Lock()
+
+    def claim_until_empty(reviewer_id: int) -> None:
+        with app.app_context():  # this thread's own session and connection
+            reviewer = db.session.get(Reviewer, reviewer_id)
+            db.session.commit()
+            start.wait()
+            try:
+                for _ in range(50):
+                    ticket = ops.claim_next(reviewer)
+                    reference = ticket.reference if ticket else None
+                    db.session.commit()
+                    if reference is None:
+                        return
+                    with lock:
+                        got.append((reference, reviewer.email))
+            except Exception as exc:  # reported below, not lost in the thread
+                failures.append(repr(exc))
+
+    threads = [threading.Thread(target=claim_until_empty, args=(r,)) for r in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not failures
+    references = [reference for reference, _ in got]
+    assert sorted(references) == sorted(tickets)  # every ticket once, none twice
+    assert len({email for _, email in got}) > 1  # the claimers really ran side by side
+    db.session.expire_all()
+    holders = {
+        t.reference: t.claimed_by.email
+        for t in db.session.scalars(select(Ticket).where(Ticket.status == "in_review"))
+    }
+    assert holders == dict(got)
+    claims = Counter(
+        db.session.scalars(
+            select(Ticket.reference)
+            .join(Event, Event.ticket_id == Ticket.id)
+            .where(Event.action == "claimed")
+        )
+    )
+    assert claims == Counter(tickets)
+
+
+def test_claims_through_the_api_from_parallel_clients(app, make_reviewer, submitted):
+    tickets = {submitted(account_name=f"account-{i}").reference for i in range(6)}
+    reviewers = [make_reviewer(f"api{i}@example.com") for i in range(3)]
+    start = threading.Barrier(len(reviewers))
+    got: list[str] = []
+    statuses: list[int] = []
+
+    def claim_until_empty(reviewer) -> None:
+        client = app.test_client()  # requests in this thread get their own app context
+        start.wait()
+        for _ in range(20):
+            response = client.post("/api/v1/queue/claim", headers=reviewer.headers)
+            statuses.append(response.status_code)
+            if response.status_code != 200:
+                return
+            got.append(response.json["reference"])
+
+    threads = [threading.Thread(target=claim_until_empty, args=(r,)) for r in reviewers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert sorted(got) == sorted(tickets)
+    assert set(statuses) == {200, 204}
+
+
+def test_a_candidate_taken_between_select_and_update_is_skipped(
+    app, make_reviewer, submitted, monkeypatch
+):
+    first, second = submitted().reference, submitted(account_name="second").reference
+    mine, theirs = make_reviewer("mine@example.com"), make_reviewer("theirs@example.com")
+    taken: dict[str, str] = {}
+    real_take = ops._take
+    calls = []
+
+    def rival_claims_first(*args, **kwargs):
+        calls.append(args[0])
+        if len(calls) == 1:  # our SELECT found a candidate; a rival acts before our UPDATE
+
+            def rival() -> None:
+                with app.app_context():
+                    ticket = ops.claim_next(db.session.get(Reviewer, theirs.id))
+                    taken["theirs"] = ticket.reference
+                    db.session.commit()
+
+            thread = threading.Thread(target=rival)
+            thread.start()
+            thread.join(timeout=30)
+        return real_take(*args, **kwargs)
+
+    monkeypatch.setattr(ops, "_take", rival_claims_first)
+    ticket = ops.claim_next(db.session.get(Reviewer, mine.id))
+    db.session.commit()
+    assert {ticket.reference, taken["theirs"]} == {first, second}
+    if db.engine.dialect.name == "sqlite":
+        # No row locks: the rival took our candidate, our UPDATE matched nothing, we retried.
+        assert taken["theirs"] == first and ticket.reference == second
+        assert len(calls) == 3  # ours, the rival's, our retry
+    else:
+        # SKIP LOCKED: the rival passed over the row we had locked.
+        assert ticket.reference == first and taken["theirs"] == second
+        assert len(calls) == 2  # ours, the rival's

@@ -1,0 +1,32 @@
+"""A ticket as reviewers see it: the customer's JSON plus claim and approval state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from triage.requirements import authorization_letter_check
+from triage.tickets.checklist import TicketState, facts_of, ticket_state
+from triage.tickets.models import Ticket
+from triage.tickets.serialize import ticket_json
+from triage.timeutil import iso
+
+
+def letter_check(ticket: Ticket, state: TicketState) -> str | None:
+    """Ruling 7: which of seal and signature this ticket's authorization letter needs."""
+    if state.item("authorization_letter") is None:
+        return None
+    return authorization_letter_check(facts_of(ticket))
+
+
+def review_ticket_json(ticket: Ticket, state: TicketState | None = None) -> dict[str, Any]:
+    state = state or ticket_state(ticket)
+    return ticket_json(ticket, state) | {
+        "claimed_by": ticket.claimed_by.email if ticket.claimed_by else None,
+        "claimed_at": iso(ticket.claimed_at),
+        "claim_expires_at": iso(ticket.claim_expires_at),
+        "first_submitted_at": iso(ticket.first_submitted_at),
+        "approvable": state.approvable,
+        "approval_missing": list(state.approval_missing),
+        "approval_requirement": state.approval.to_json() if state.approval else None,
+        "authorization_letter_check": letter_check(ticket, state),
+    }

@@ -1,0 +1,96 @@
+"""Reviewer accounts, passwords and API tokens. Services flush; the CLI or view commits."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from triage.errors import InvalidRequest, NotFound
+from triage.extensions import db
+from triage.reviewers.models import ROLES, Reviewer, ReviewerToken
+from triage.secrets import hash_token, new_api_token
+from triage.tickets.information import clean_email, clean_text
+
+MIN_PASSWORD_LENGTH = 12
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def reviewer_by_email(email: str) -> Reviewer | None:
+    return db.session.scalar(select(Reviewer).where(Reviewer.email == normalise_email(email)))
+
+
+def active_reviewers() -> list[Reviewer]:
+    return list(
+        db.session.scalars(
+            select(Reviewer).where(Reviewer.active.is_(True)).order_by(Reviewer.name, Reviewer.id)
+        )
+    )
+
+
+def create_reviewer(email: str, name: str, role: str, password: str) -> Reviewer:
+    """Add an account; InvalidRequest names every field that is wrong."""
+    errors: dict[str, str] = {}
+    try:
+        email = normalise_email(clean_email(email))
+    except ValueError as exc:
+        errors["email"] = str(exc)
+    try:
+        name = clean_text(name)
+        if not name:
+            errors["name"] = "is required"
+    except ValueError as exc:
+        errors["name"] = str(exc)
+    if role not in ROLES:
+        errors["role"] = f"must be one of: {', '.join(ROLES)}"
+    if len(password) < MIN_PASSWORD_LENGTH:
+        errors["password"] = f"must be at least {MIN_PASSWORD_LENGTH} characters"
+    if "email" not in errors and reviewer_by_email(email) is not None:
+        errors["email"] = "already belongs to a reviewer"
+    if errors:
+        raise InvalidRequest("The reviewer account was not created.", errors)
+    reviewer = Reviewer(
+        email=email,
+        name=name,
+        role=role,
+        password_hash=generate_password_hash(password),
+        active=True,
+    )
+    db.session.add(reviewer)
+    db.session.flush()
+    return reviewer
+
+
+def issue_token(email: str) -> tuple[Reviewer, str]:
+    """A new API token for the reviewer: returned once, stored only as its hash."""
+    reviewer = reviewer_by_email(email)
+    if reviewer is None:
+        raise NotFound(f"No reviewer has the email address {email!r}.")
+    token = new_api_token()
+    reviewer.tokens.append(ReviewerToken(token_hash=hash_token(token)))
+    db.session.flush()
+    return reviewer, token
+
+
+@cache
+def _dummy_hash() -> str:
+    return generate_password_hash("not a password anybody has")
+
+
+def authenticate(email: str, password: str) -> Reviewer | None:
+    """The active reviewer these credentials open, or None.
+
+    An unknown email costs the same scrypt work as a wrong password, so response times
+    do not tell which accounts exist.
+    """
+    reviewer = reviewer_by_email(email)
+    if reviewer is None:
+        check_password_hash(_dummy_hash(), password)
+        return None
+    if not check_password_hash(reviewer.password_hash, password) or not reviewer.active:
+        return None
+    return reviewer
