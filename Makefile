@@ -23,11 +23,15 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-# libmagic sniffs every upload; python-magic needs the C library.
+# libmagic sniffs every upload (python-magic needs the C library); poppler's pdftoppm
+# renders PDF pages for the review page.
 system-deps:
-	@if ! ldconfig -p 2>/dev/null | grep -q 'libmagic\.so\.1'; then \
-	  echo "Installing libmagic through apt"; \
-	  $(APT) update -qq && $(APT) install -y -qq libmagic1 >/dev/null; \
+	@missing=""; \
+	ldconfig -p 2>/dev/null | grep -q 'libmagic\.so\.1' || missing="$$missing libmagic1"; \
+	command -v pdftoppm >/dev/null || missing="$$missing poppler-utils"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing$$missing through apt"; \
+	  $(APT) update -qq && $(APT) install -y -qq $$missing >/dev/null; \
 	fi
 
 # Debian's Chromium for the browser tests (no browser download).

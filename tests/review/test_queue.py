@@ -75,7 +75,7 @@ def test_tickets_in_review_follow_with_their_holder(reviewer, other_reviewer, su
     held = submitted(account_name="held")
     waiting = submitted(account_name="waiting")
     reviewer.claim()
-    response = other_reviewer.queue()
+    response = other_reviewer.queue(counts="true")
     assert _references(response) == [waiting.reference, held.reference]
     assert response.json["items"][1]["status"] == "in_review"
     assert response.json["items"][1]["claimed_by"] == reviewer.email
@@ -97,7 +97,7 @@ def test_drafts_and_decided_tickets_are_not_in_the_queue(reviewer, submitted, ma
         == 200
     )
     response = reviewer.queue()
-    assert response.json == {"items": [], "total": 0, "counts": response.json["counts"]}
+    assert response.json == {"items": [], "total": 0}  # counts only when asked for
 
 
 def test_filter_by_type_and_flag(reviewer, submitted):
@@ -113,7 +113,7 @@ def test_filter_by_type_and_flag(reviewer, submitted):
     }
     assert _references(reviewer.queue(flag="incomplete")) == [incomplete.reference]
     assert _references(reviewer.queue(type="account_change", flag="incomplete")) == []
-    response = reviewer.queue(flag="incomplete")
+    response = reviewer.queue(flag="incomplete", counts="true")
     assert response.json["total"] == 1
     assert response.json["counts"]["by_flag"]["incomplete"] == 1  # counts ignore filters
     assert response.json["counts"]["awaiting_review"] == 3
@@ -152,7 +152,7 @@ def test_triage_flags_are_visible_and_filterable(reviewer, submitted):
     assert flags[partial.reference] == ["incomplete"]
     assert _references(reviewer.queue(flag="no_matching_rule")) == [no_rule.reference]
     assert _references(reviewer.queue(flag="repeat_request")) == [repeat.reference]
-    counts = reviewer.queue().json["counts"]["by_flag"]
+    counts = reviewer.queue(counts="true").json["counts"]["by_flag"]
     assert counts["no_matching_rule"] == 1 and counts["repeat_request"] == 1
 
 

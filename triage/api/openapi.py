@@ -384,7 +384,8 @@ def reviewer_schemas() -> dict[str, Schema]:
             "total": {"type": "integer", "minimum": 0},
             "counts": {
                 "type": "object",
-                "description": "Whole-queue counts by status, type, flag and holder",
+                "description": "Whole-queue counts by status, type, flag and holder; "
+                "only with counts=true",
             },
         },
         ["items", "total"],
@@ -690,7 +691,7 @@ def ticket_paths() -> dict[str, Schema]:
                 tag="Tickets",
                 security=CUSTOMER_OR_REVIEWER,
                 ok=ticket_ok("The ticket"),
-                errors=(401, 404),
+                errors=(401, 404, 429),
             ),
         },
         "/api/v1/tickets/{reference}/evidence": {
@@ -716,7 +717,7 @@ def ticket_paths() -> dict[str, Schema]:
                 security=CUSTOMER,
                 body=json_body("InformationUpdate"),
                 ok=ticket_ok("The updated ticket"),
-                errors=CUSTOMER_WRITE_ERRORS,
+                errors=(*CUSTOMER_WRITE_ERRORS, 422, 429),
             ),
         },
         "/api/v1/tickets/{reference}/submit": {
@@ -728,7 +729,7 @@ def ticket_paths() -> dict[str, Schema]:
                 security=CUSTOMER,
                 body=json_body("SubmitRequest", required=False),
                 ok=ticket_ok("The submitted ticket (awaiting_review)"),
-                errors=CUSTOMER_WRITE_ERRORS,
+                errors=(*CUSTOMER_WRITE_ERRORS, 429),
                 description="An incomplete ticket answers 409 requirements_not_met unless an "
                 "explanation is given; then it is submitted with the flag `incomplete`.",
             ),
@@ -741,7 +742,7 @@ def ticket_paths() -> dict[str, Schema]:
                 tag="Tickets",
                 security=CUSTOMER,
                 ok=ticket_ok("The withdrawn ticket"),
-                errors=(401, 403, 404, 409),
+                errors=(401, 403, 404, 409, 429),
             ),
         },
     }
@@ -770,7 +771,11 @@ def reviewer_paths() -> dict[str, Schema]:
         query_parameter("type", ref("TicketType")),
         query_parameter("flag", ref("Flag")),
         query_parameter("limit", {"type": "integer", "minimum": 1}),
+        query_parameter("counts", {"enum": ["true", "1"]}),
     ]
+    queue_parameters[-1]["description"] = (
+        "true: add whole-queue counts (they read every waiting ticket, so they cost time)"
+    )
     download = query_parameter("download", {"enum": ["1"]})
     download["description"] = "1: always send as an attachment"
     content = {

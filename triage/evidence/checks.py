@@ -330,8 +330,12 @@ def read_limited(stream: typing.BinaryIO, max_bytes: int = MAX_FILE_BYTES) -> by
     pulling a huge (or endless) upload into memory."""
     if max_bytes < 0:
         raise ValueError("max_bytes must not be negative")
-    chunks: list[bytes] = []
-    remaining = max_bytes + 1
+    # One read usually returns everything; joining chunks would hold the file twice.
+    first = stream.read(max_bytes + 1)
+    if len(first) > max_bytes or not first:
+        return first
+    chunks: list[bytes] = [first]
+    remaining = max_bytes + 1 - len(first)
     while remaining > 0:
         chunk = stream.read(min(remaining, 64 * 1024))
         if not chunk:

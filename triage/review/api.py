@@ -8,6 +8,8 @@ customer's access code is not a reviewer token either: both answer 401.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, g, jsonify, request
 
 from triage.api import bearer_token, json_body, reviewer_for_token
@@ -41,24 +43,25 @@ def _reviewer() -> Reviewer:
 
 @bp.get("/queue")
 def list_queue() -> Response:
-    page = queue(request.args.get("type"), request.args.get("flag"), request.args.get("limit"))
+    args = request.args
+    with_counts = args.get("counts", "").lower() in {"1", "true", "yes"}
+    page = queue(args.get("type"), args.get("flag"), args.get("limit"), with_counts=with_counts)
+    # Serialised before the commit, which would expire every ticket and re-read it.
+    body: dict[str, Any] = {"items": [queue_item_json(t) for t in page.items], "total": page.total}
+    if with_counts:
+        body["counts"] = page.counts
     db.session.commit()  # lapsed claims handed back, token use noted
-    return jsonify(
-        {
-            "items": [queue_item_json(t) for t in page.items],
-            "total": page.total,
-            "counts": page.counts,
-        }
-    )
+    return jsonify(body)
 
 
 @bp.post("/queue/claim")
 def claim() -> Response | tuple[str, int]:
     ticket = ops.claim_next(_reviewer(), json_body(optional=True).get("type"))
+    body = review_ticket_json(ticket) if ticket is not None else None
     db.session.commit()
-    if ticket is None:
+    if body is None:
         return "", 204
-    return jsonify(review_ticket_json(ticket))
+    return jsonify(body)
 
 
 @bp.post("/tickets/<reference>/release")

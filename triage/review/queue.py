@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from triage.errors import InvalidRequest
@@ -57,8 +57,14 @@ def _check_limit(limit: Any) -> int:
     return value
 
 
-def queue(ticket_type: Any = None, flag: Any = None, limit: Any = None) -> QueuePage:
-    """The queue, filtered by type and flag. Hands lapsed claims back first (it writes)."""
+def queue(
+    ticket_type: Any = None, flag: Any = None, limit: Any = None, with_counts: bool = True
+) -> QueuePage:
+    """The queue, filtered by type and flag. Hands lapsed claims back first (it writes).
+
+    Counts read the whole queue (a second at a million waiting tickets), so API callers
+    ask for them explicitly; the page always shows them.
+    """
     ticket_type = check_ticket_type(ticket_type)
     flag, limit = _check_flag(flag), _check_limit(limit)
     lapse_expired_claims()
@@ -68,15 +74,16 @@ def queue(ticket_type: Any = None, flag: Any = None, limit: Any = None) -> Queue
     if flag:
         wanted = wanted.where(Ticket.flag_rows.any(TicketFlag.flag == flag))
     total = db.session.scalar(select(func.count()).select_from(wanted.subquery()))
-    held_last = case((Ticket.status == st.IN_REVIEW, 1), else_=0)
+    # 'awaiting_review' sorts before 'in_review': waiting tickets first, held ones after,
+    # in the order of ix_tickets_queue, so the database reads the index instead of sorting.
     items = list(
         db.session.scalars(
             wanted.options(selectinload(Ticket.claimed_by))
-            .order_by(held_last, *QUEUE_ORDER)
+            .order_by(Ticket.status, *QUEUE_ORDER)
             .limit(limit)
         )
     )
-    return QueuePage(items, total or 0, queue_counts())
+    return QueuePage(items, total or 0, queue_counts() if with_counts else {})
 
 
 def queue_counts() -> dict[str, Any]:
