@@ -125,9 +125,33 @@ def _reset_postgres(db) -> None:
         conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
 
 
+class IsolatedClient(FlaskClient):
+    """Every request gets its own app context and database session, as in production.
+
+    The `app` fixture keeps an app context pushed for the whole test, and Flask would reuse
+    it for requests: `g` (Flask-Login's user, Flask-WTF's token) and the database session
+    would then be shared by every client of the test and outlive each request.
+    """
+
+    def open(self, *args: Any, **kwargs: Any):
+        import contextvars
+
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+def isolated_client(app: Flask) -> IsolatedClient:
+    return IsolatedClient(app, app.response_class, use_cookies=True)
+
+
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
-    return app.test_client()
+    return isolated_client(app)
+
+
+@pytest.fixture
+def new_client(app: Flask):
+    """A browser with no cookies: another device."""
+    return lambda: isolated_client(app)
 
 
 @pytest.fixture

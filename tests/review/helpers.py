@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextvars
 import itertools
 import struct
 import uuid
@@ -14,7 +13,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import CHANGE_DIRECT_AUTHENTICATED, csrf_token
+from tests.conftest import CHANGE_DIRECT_AUTHENTICATED, csrf_token, isolated_client
 
 PASSWORD = "correct horse battery"
 ACTIVE_PDF = b"""%PDF-1.4
@@ -52,22 +51,6 @@ def png_bytes(width: int = 2, height: int = 2) -> bytes:
         + chunk(b"IDAT", zlib.compress(rows))
         + chunk(b"IEND", b"")
     )
-
-
-class IsolatedClient(FlaskClient):
-    """A client whose every request gets its own app context, as in production.
-
-    The `app` fixture keeps an app context pushed for the whole test, and Flask reuses it
-    for requests made inside it: `g` (Flask-Login's user, Flask-WTF's token) and the
-    database session would then be shared by every client of the test.
-    """
-
-    def open(self, *args: Any, **kwargs: Any):
-        return contextvars.Context().run(super().open, *args, **kwargs)
-
-
-def isolated_client(app: Flask) -> IsolatedClient:
-    return IsolatedClient(app, app.response_class, use_cookies=True)
 
 
 @dataclass

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextvars
 import io
 import re
 import zipfile
@@ -15,30 +14,6 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from tests.conftest import csrf_token
-
-
-class IsolatedClient(FlaskClient):
-    """Every request gets its own app context and database session, as in production.
-
-    The `app` fixture keeps an app context pushed for the whole test, and Flask would reuse
-    it for requests: the session would then outlive the request and hide what a real
-    request's end (rollback, teardown) does.
-    """
-
-    def open(self, *args: Any, **kwargs: Any):
-        return contextvars.Context().run(super().open, *args, **kwargs)
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return IsolatedClient(app, app.response_class, use_cookies=True)
-
-
-@pytest.fixture
-def new_client(app: Flask):
-    """A browser with no cookies: another device."""
-    return lambda: IsolatedClient(app, app.response_class, use_cookies=True)
-
 
 # --- what is stored --------------------------------------------------------------------------
 
