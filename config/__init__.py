@@ -99,6 +99,8 @@ def load_config(environ: Mapping[str, str], instance_path: str | Path) -> dict[s
         # A customer photographing documents can take longer than Flask-WTF's default hour.
         "WTF_CSRF_TIME_LIMIT": None,
         "SQLALCHEMY_TRACK_MODIFICATIONS": False,
+        # How many proxies in front of us set X-Forwarded-*: links then say https and our host.
+        "TRUSTED_PROXIES": _int(environ, "TRUSTED_PROXIES", 0),
         # The benchmarks' bare upload endpoint (no checks): never in production.
         "BENCH_ENDPOINTS": _bool(environ.get("BENCH_ENDPOINTS"), False) and not production,
         "JSON_SORT_KEYS": False,

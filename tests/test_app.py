@@ -135,3 +135,24 @@ def test_a_request_id_that_is_not_an_id_is_replaced(client):
     response = client.get("/healthz", headers={"X-Request-ID": "bad id <script>"})
     assert response.headers["X-Request-ID"] != "bad id <script>"
     assert len(response.headers["X-Request-ID"]) == 32
+
+
+def test_behind_a_trusted_proxy_links_use_the_forwarded_scheme_and_host(app_config):
+    app_config["TRUSTED_PROXIES"] = 1
+    app = create_app(app_config)
+
+    @app.get("/_probe")
+    def probe():
+        from flask import url_for
+
+        return url_for("tickets.resume", _external=True)
+
+    forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "support.example.com"}
+    assert app.test_client().get("/_probe", headers=forwarded).text == (
+        "https://support.example.com/resume"
+    )
+    untrusted = create_app({**app_config, "TRUSTED_PROXIES": 0})
+    untrusted.add_url_rule("/_probe", view_func=probe)
+    assert untrusted.test_client().get("/_probe", headers=forwarded).text.startswith(
+        "http://localhost/"
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, Response, abort, request, session
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 # Pages load only our own scripts and styles; evidence is framed only by our review page.
 PAGE_CSP = (
@@ -12,6 +13,12 @@ PAGE_CSP = (
 
 
 def register(app: Flask) -> None:
+    proxies = app.config.get("TRUSTED_PROXIES", 0)
+    if proxies:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
+
     @app.before_request
     def refuse_huge_bodies() -> None:
         # Answer 413 from the declared length alone, before any view reads a byte of it.
