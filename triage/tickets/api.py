@@ -87,8 +87,9 @@ def upload(reference: str) -> tuple[Response, int]:
     if fields:
         raise InvalidRequest("The upload needs a material key and a file.", fields)
     item = add_evidence(ticket, material, file.filename or "", file.stream)
+    body = evidence_json(item)  # before the commit expires the row and a re-read
     db.session.commit()
-    return jsonify(evidence_json(item)), 201
+    return jsonify(body), 201
 
 
 @bp.put("/tickets/<reference>/information")
