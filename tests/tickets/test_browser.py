@@ -8,11 +8,8 @@ follows the answers without pressing "Show what I need", within the page's CSP.
 from __future__ import annotations
 
 import shutil
-import threading
-from collections.abc import Iterator
 
 import pytest
-from werkzeug.serving import make_server
 
 from tests.conftest import CHANGE_DIRECT_AUTHENTICATED
 
@@ -24,15 +21,8 @@ pytestmark = [
 
 
 @pytest.fixture
-def live_url(app) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
+def live_url(live_server: str) -> str:
+    return live_server
 
 
 @pytest.fixture
