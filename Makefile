@@ -34,11 +34,15 @@ system-deps:
 	  $(APT) update -qq && $(APT) install -y -qq $$missing >/dev/null; \
 	fi
 
-# Debian's Chromium for the browser tests (no browser download).
+# Debian's Chromium for the browser tests (no browser download); npm installs axe-core
+# into the user's cache for the accessibility test.
 browser-deps:
-	@if [ ! -x /usr/bin/chromium ]; then \
-	  echo "Installing chromium through apt"; \
-	  $(APT) update -qq && $(APT) install -y -qq chromium fonts-dejavu-core >/dev/null; \
+	@missing=""; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium fonts-dejavu-core"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing$$missing through apt"; \
+	  $(APT) update -qq && $(APT) install -y -qq $$missing >/dev/null; \
 	fi
 
 db-upgrade: install

@@ -202,6 +202,7 @@ def test_the_main_pages_have_no_serious_axe_violations(
     desk.get_by_label("Email address").fill(rita.email)
     desk.get_by_label("Password").fill("not the password")
     desk.get_by_role("button", name="Sign in").click()
+    expect(desk.locator("#password-error")).to_be_visible()
     check(desk, "sign-in with an error")
     desk.get_by_label("Password").fill(PASSWORD)
     desk.get_by_role("button", name="Sign in").click()
