@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import shutil
 import struct
-import zlib
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import FIXTURES
+from tests.review.helpers import encode_png
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_ARGS = [
@@ -85,17 +85,7 @@ def card_picture(shade: int = 0, width: int = 240, height: int = 152) -> bytes:
             row += bytes(pixel)
         rows.append(bytes(row))
 
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b"".join(rows)))
-        + chunk(b"IEND", b"")
-    )
+    return encode_png(width, height, b"".join(rows))
 
 
 # --- reviewers --------------------------------------------------------------------------------

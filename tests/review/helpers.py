@@ -36,9 +36,8 @@ NO_RULE = {  # ruling 2: individual, direct, not authenticated, no card, payment
 }
 
 
-def png_bytes(width: int = 2, height: int = 2) -> bytes:
-    """A real (tiny) PNG: libmagic and browsers both take it for one."""
-    rows = b"".join(b"\x00" + b"\xcc\x22\x11" * width for _ in range(height))
+def encode_png(width: int, height: int, rows: bytes) -> bytes:
+    """An RGB PNG from raw scanlines (each starting with its filter byte)."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         crc = zlib.crc32(kind + data) & 0xFFFFFFFF
@@ -51,6 +50,12 @@ def png_bytes(width: int = 2, height: int = 2) -> bytes:
         + chunk(b"IDAT", zlib.compress(rows))
         + chunk(b"IEND", b"")
     )
+
+
+def png_bytes(width: int = 2, height: int = 2) -> bytes:
+    """A real (tiny) PNG: libmagic and browsers both take it for one."""
+    rows = b"".join(b"\x00" + b"\xcc\x22\x11" * width for _ in range(height))
+    return encode_png(width, height, rows)
 
 
 @dataclass
