@@ -187,9 +187,10 @@ def _held_ticket(reference: str) -> Ticket:
 
 @bp.get("/tickets/<reference>")
 def show(reference: str):
-    if not holds_ticket(reference.upper()):
-        return redirect(url_for(".resume", reference=reference.upper()))
-    return _render_ticket(_held_ticket(reference))
+    reference = reference.upper()
+    if not holds_ticket(reference):
+        return redirect(url_for(".resume", reference=reference))
+    return _render_ticket(ops.ticket_by_reference(reference))
 
 
 def _render_ticket(ticket: Ticket, status: int = 200, **context: Any):
