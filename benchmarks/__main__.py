@@ -23,7 +23,7 @@ from pathlib import Path
 from benchmarks import servers
 from benchmarks.report import Row, progress, table
 
-BENCHMARKS = ("upload", "memory", "queue", "evaluation")
+BENCHMARKS = ("upload", "memory", "queue", "evaluation", "intake")
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
@@ -168,6 +168,10 @@ def main(argv: list[str] | None = None) -> int:
             from benchmarks import evaluation
 
             rows += evaluation.run()
+        if "intake" in chosen:
+            from benchmarks import intake
+
+            rows += intake.run()
     finally:
         if args.keep_workdir:
             progress(f"kept {workdir}")

@@ -21,17 +21,28 @@ FIXTURE_PDF = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "s
 def scan_pdf(size: int, seed: int) -> bytes:
     """tests/fixtures/statement.pdf followed by an image XObject of random bytes.
 
-    The object sits after the original %%EOF, as an incremental update's body would,
-    so readers still show the statement; libmagic and the checks see a 'size'-byte PDF.
+    The object is appended as an incremental update, with its own cross-reference section
+    and a trailer pointing back at the original one, as a scanner or editor writes it; qpdf
+    then opens it without rebuilding the table. Readers still show the statement; libmagic
+    and the checks see a 'size'-byte PDF.
     """
     base = FIXTURE_PDF.read_bytes()
-    tail = b"\nendstream\nendobj\n%%EOF\n"
-    length = size  # refined below once the header's own length is known
-    for _ in range(3):
+    previous = int(base[base.rindex(b"startxref") + 9 :].split()[0])
+    root = base[base.rindex(b"/Root") + 5 :].split()[0]
+    object_at = len(base) + 1
+    length = size  # refined below once the header's and the tail's lengths are known
+    for _ in range(6):
         head = (
             base + b"\n99 0 obj\n<< /Type /XObject /Subtype /Image /Width 1240 /Height 1754"
             b" /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /DCTDecode"
             + f" /Length {length} >>\nstream\n".encode()
+        )
+        end_object = b"\nendstream\nendobj\n"
+        xref_at = len(head) + max(length, 0) + len(end_object)
+        tail = end_object + (
+            b"xref\n0 1\n0000000000 65535 f \n99 1\n%010d 00000 n \n"
+            b"trailer\n<</Size 100/Root %s 0 R/Prev %d>>\nstartxref\n%d\n%%%%EOF\n"
+            % (object_at, root, previous, xref_at)
         )
         length = size - len(head) - len(tail)
     if length <= 0:

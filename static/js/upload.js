@@ -13,6 +13,10 @@
   var IMAGES = ["jpg", "jpeg", "png"];
   // Refusals about one file; anything else (state, rate limit, server) stops the batch.
   var PER_FILE_STATUS = [400, 413, 415];
+  var PER_FILE_CODES = ["password_protected", "damaged_file"];  // 422, like unknown_material
+  // As triage/evidence/names.py: zero-width and bidi marks, the word joiner and the BOM are
+  // removed, and only the last part of a path is kept, before the extension is read.
+  var INVISIBLE = /[\u061c\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]/g;
 
   function make(tag, className, text) {
     var node = document.createElement(tag);
@@ -21,9 +25,20 @@
     return node;
   }
 
+  // The name the server reads the extension from: NFC, no invisible marks, the last path
+  // part, no trailing spaces or dots ("passport.jpg " and "passport.jpg." are .jpg files).
+  function cleanName(name) {
+    var clean = (name.normalize ? name.normalize("NFC") : name).replace(INVISIBLE, "");
+    clean = clean.split(/[\/\\]/).pop();
+    return clean.replace(/[\s.]+$/, "");
+  }
+
   function extensionOf(name) {
-    var dot = name.lastIndexOf(".");
-    return dot === -1 ? "" : name.slice(dot + 1).toLowerCase();
+    var clean = cleanName(name);
+    var dot = clean.lastIndexOf(".");
+    if (dot === -1) return "";
+    var extension = clean.slice(dot + 1);
+    return (extension.normalize ? extension.normalize("NFKC") : extension).toLowerCase();
   }
 
   function formatSize(bytes) {
@@ -34,7 +49,7 @@
 
   // The customer's words for why a file will not be sent, or "" when it may be sent.
   function refusal(file) {
-    var name = "“" + file.name + "”";
+    var name = "“" + (cleanName(file.name) || file.name) + "”";
     var extension = extensionOf(file.name);
     if (!extension) {
       return name + " has no file extension, so we cannot tell what kind of file it is. " +
@@ -299,7 +314,9 @@
           "“" + entry.file.name + "” was not accepted (error " + xhr.status + "). Please try again.";
         self.mark(entry, "refused", "Not accepted");
         if (answer && answer.evidence && answer.evidence.length) result.stored += 1;
-        if (PER_FILE_STATUS.indexOf(xhr.status) === -1) result.stopped = true;
+        var perFile = PER_FILE_STATUS.indexOf(xhr.status) !== -1 ||
+          (error && PER_FILE_CODES.indexOf(error.code) !== -1);
+        if (!perFile) result.stopped = true;
       }
       self.next(queue, index + 1, result);
     });

@@ -57,8 +57,18 @@ WINDOWS_EXE = (b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b
 HTML = b"<!DOCTYPE html>\n<html><body><script>alert(document.cookie)</script></body></html>\n"
 SVG = (b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
        b"<script>alert(1)</script></svg>\n")
-JPEG = (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
-        + b"\x00" * 64 + b"\xff\xd9")
+
+
+def jpeg_bytes(width: int = 8, height: int = 8) -> bytes:
+    """A real (tiny) JPEG that decodes completely, as a phone's photo does."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 120, 40)).save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
+JPEG = jpeg_bytes()
 MAX_FILE = 5 * 1024 * 1024
 
 

@@ -3,26 +3,43 @@
 Pure module (no Flask): callers pass the client's file name and the bytes, and get back a
 ``CheckedFile`` or a ``FileRefused`` whose message can be shown to the customer as it is.
 The Content-Type sent by the client is deliberately not an input: only the content counts.
+
+Rules: security.md "Accepting a file" and api.md's error table. The name is cleaned in
+``names``; libmagic's sniff is checked against an explicit table; then each document is
+opened by the parser made for it (``office``: zipfile + defusedxml, olefile; ``pdf``: qpdf
+through pikepdf; ``images``: Pillow), never judged by searching its bytes.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 import typing
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import magic
 
+from triage.evidence import images, names, office, pdf
+from triage.evidence.names import sanitise_filename
 from triage.evidence.structure import (
+    DamagedFile,
+    PasswordProtected,
     StructureError,
-    check_doc,
-    check_docx,
-    check_odt,
-    pdf_flagged_names,
+    UnusableFile,
 )
+
+__all__ = [
+    "ACCEPT_ATTRIBUTE",
+    "ALLOWED_EXTENSIONS",
+    "DOCX_TYPE",
+    "MAX_FILE_BYTES",
+    "ODT_TYPE",
+    "CheckedFile",
+    "FileRefused",
+    "check_upload",
+    "read_limited",
+    "sanitise_filename",
+]
 
 MAX_FILE_BYTES: int = 5 * 1024 * 1024
 ALLOWED_EXTENSIONS: frozenset[str] = frozenset({"doc", "docx", "jpg", "jpeg", "png", "pdf", "odt"})
@@ -34,6 +51,8 @@ _STATUS_BY_CODE = {
     "unsupported_file_type": 415,
     "file_type_mismatch": 415,
     "invalid_request": 400,
+    "password_protected": 422,
+    "damaged_file": 422,
 }
 
 
@@ -67,7 +86,11 @@ ODT_TYPE = "application/vnd.oasis.opendocument.text"
 
 # The explicit table: sniffed types (lower case) each extension may have. The generic answers
 # (zip, OLE storage) say nothing about what is inside, so office files always get the
-# structure check below as well.
+# structure check below as well. libmagic 5.44 names some genuine .docx files "Microsoft
+# OOXML" (application/octet-stream) from the order of their zip entries, and an encrypted
+# Office package "CDFV2 Encrypted" (application/encrypted): those loose answers are handed
+# to the structure check too, which decides.
+_LOOSE_ZIP = "application/octet-stream"
 _ACCEPTED_SNIFFS: dict[str, frozenset[str]] = {
     "jpg": frozenset({"image/jpeg"}),
     "jpeg": frozenset({"image/jpeg"}),
@@ -79,18 +102,20 @@ _ACCEPTED_SNIFFS: dict[str, frozenset[str]] = {
             "application/x-ole-storage",
             "application/vnd.ms-office",
             "application/cdfv2",
+            "application/encrypted",
         }
     ),
-    "docx": frozenset({DOCX_TYPE, "application/zip"}),
-    "odt": frozenset({ODT_TYPE, "application/zip"}),
+    "docx": frozenset({DOCX_TYPE, "application/zip", "application/encrypted", _LOOSE_ZIP}),
+    "odt": frozenset({ODT_TYPE, "application/zip", _LOOSE_ZIP}),
 }
 _STRUCTURE_CHECKS: dict[str, Callable[[bytes], None]] = {
-    "doc": check_doc,
-    "docx": check_docx,
-    "odt": check_odt,
+    "doc": office.check_doc,
+    "docx": office.check_docx,
+    "odt": office.check_odt,
 }
-# Whatever the extension: these can carry script or cannot be told apart from anything.
-_NEVER_ACCEPTED = frozenset({"text/html", "image/svg+xml", "application/octet-stream"})
+# Whatever the extension: these can carry script. (application/octet-stream is accepted
+# only under .docx and .odt, and only when the structure check finds the document.)
+_NEVER_ACCEPTED = frozenset({"text/html", "image/svg+xml"})
 
 _PHOTO_HELP = "Please upload a photo or scan saved as .jpg, .png or .pdf."
 _DOCUMENT_HELP = "Please upload the document saved as .pdf, .docx, .doc or .odt."
@@ -160,88 +185,31 @@ def _describe(sniffed: str) -> str:
 
 # --- names ----------------------------------------------------------------------------------
 
-# Bidi overrides and isolates can make "photo\u202egpj.exe" display as "photoexe.jpg".
-_BIDI_CONTROLS = dict.fromkeys(
-    map(ord, "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-)
-_PATH_SEPARATORS = re.compile(r"[/\\]")
-_MAX_KEPT_EXTENSION = 16  # longer "extensions" are just part of the name when truncating
-
-
-def _is_control(char: str) -> bool:
-    # Cc: C0/C1 controls, NUL and DEL; Cs: lone surrogates, which cannot be stored as UTF-8.
-    return unicodedata.category(char) in ("Cc", "Cs")
-
-
-def _basename(name: str) -> str:
-    # Browsers may send a full Windows or POSIX path; only the last part is the name.
-    return _PATH_SEPARATORS.split(name)[-1]
-
-
-def sanitise_filename(name: str, max_length: int = 120) -> str:
-    """The display form of a client file name, or "" if nothing usable is left.
-
-    NFC, no directory part, no control or bidi characters, whitespace collapsed, no leading
-    dots, at most ``max_length`` characters with the extension kept. Letters of any script
-    are kept as they are.
-    """
-    name = unicodedata.normalize("NFC", name)
-    name = "".join(char for char in name if not _is_control(char)).translate(_BIDI_CONTROLS)
-    name = " ".join(_basename(name).split())
-    stem, dot, extension = name.rpartition(".")
-    if not dot or len(extension) > _MAX_KEPT_EXTENSION:
-        stem, suffix = name, ""
-    else:
-        suffix = f".{extension}"
-    # ".pdf", ".." or "...": no name is left once the hidden-file dots are gone.
-    stem = stem.lstrip(". ").rstrip()
-    if not stem:
-        return ""
-    room = max(max_length - len(suffix), 1)
-    if len(stem) > room:
-        cut = room
-        # Do not leave a base letter whose accents were cut off.
-        while cut > 1 and unicodedata.category(stem[cut])[0] == "M":
-            cut -= 1
-        stem = stem[:cut].rstrip(". ")
-    return f"{stem}{suffix}"[:max_length]
-
-
-def _shown(name: str) -> str:
-    """A short, printable form of a name for messages, even of one we refuse."""
-    clean = sanitise_filename(name)
-    if clean:
-        return clean
-    raw = unicodedata.normalize("NFC", name)
-    return "".join("\ufffd" if _is_control(char) else char for char in raw)[:120].strip()
-
 
 def _check_name(original_name: str) -> tuple[str, str]:
-    """Return (display name, lower-case extension) or refuse."""
-    if any(_is_control(char) for char in original_name):
+    """Return (display name, lower-case extension) or refuse (see ``names``)."""
+    if names.has_control(original_name):
         raise FileRefused(
             "invalid_request",
-            f"The file name “{_shown(original_name)}” contains hidden control characters. "
-            "Please rename the file and upload it again.",
+            f"The file name “{names.shown(original_name)}” contains hidden control "
+            "characters. Please rename the file and upload it again.",
         )
-    name = unicodedata.normalize("NFC", original_name)
-    display = sanitise_filename(name)
+    display = sanitise_filename(original_name)
     if not display:
-        shown = _shown(name)
+        shown = names.shown(original_name)
         subject = f"“{shown}”" if shown else "The file you chose"
         raise FileRefused(
             "unsupported_file_type",
             f"{subject} has no usable file name. Please rename it, for example to "
             "passport.pdf, and upload it again.",
         )
-    _, dot, extension = _basename(name).rpartition(".")
-    if not dot or not extension:
+    extension = names.extension_of(original_name)
+    if not extension:
         raise FileRefused(
             "unsupported_file_type",
             f"“{display}” has no file extension, so we cannot tell what kind of file it is. "
             f"Please upload a {_ALLOWED_LIST} file.",
         )
-    extension = extension.lower()
     if extension not in ALLOWED_EXTENSIONS:
         what = f"a .{extension} file" if len(extension) <= 10 else "a type of file"
         raise FileRefused(
@@ -264,6 +232,8 @@ def _sniff(data: bytes) -> str:
 
 
 def _passes(extension: str, data: bytes) -> bool:
+    """True if ``data`` passes the structure check of ``extension`` (an unusable file of
+    that kind, a password-protected one say, raises its ``UnusableFile``)."""
     check = _STRUCTURE_CHECKS.get(extension)
     if check is None:
         return True
@@ -283,7 +253,45 @@ def _real_kind(sniffed: str, data: bytes, expected: _Kind) -> _Kind | None:
     return None
 
 
-def _check_content(name: str, extension: str, data: bytes) -> None:
+def _inspect(extension: str, data: bytes) -> tuple[str, ...]:
+    """Open the document of a confirmed type with its own parser; return its warnings."""
+    if extension == "pdf":
+        try:
+            return pdf.inspect_pdf(data)
+        except pdf.PdfPasswordProtected:
+            raise PasswordProtected(
+                "is protected with a password", pdf.PDF_PASSWORD_ADVICE
+            ) from None
+        except pdf.PdfDamaged as exc:
+            raise DamagedFile(
+                "is damaged or incomplete: it does not open as a whole PDF document",
+                pdf.PDF_DAMAGED_ADVICE,
+            ) from exc
+        except pdf.PdfTooComplex as exc:
+            raise DamagedFile(
+                f"has too many parts for us to check (over {pdf.MAX_PDF_OBJECTS:,} objects)",
+                pdf.PDF_TOO_COMPLEX_ADVICE,
+            ) from exc
+    if extension in ("jpg", "jpeg", "png"):
+        try:
+            images.inspect_image(data, "PNG" if extension == "png" else "JPEG")
+        except images.ImageTooLarge as exc:
+            size = f" ({exc.width:,} x {exc.height:,} pixels)" if exc.width else ""
+            limit = images.MAX_IMAGE_PIXELS // 1_000_000
+            raise DamagedFile(
+                f"has too many pixels for us to check{size}: the limit is {limit} megapixels",
+                images.IMAGE_TOO_LARGE_ADVICE,
+            ) from exc
+        except images.ImageDamaged as exc:
+            raise DamagedFile(
+                "is damaged or incomplete: the image does not load completely",
+                images.IMAGE_DAMAGED_ADVICE,
+            ) from exc
+    return ()
+
+
+def _check_content(name: str, extension: str, data: bytes) -> tuple[str, ...]:
+    """Sniff, check the structure, open the document; return its warnings or refuse."""
     expected = _KINDS[extension]
     sniffed = _sniff(data)
     problem: StructureError | None = None
@@ -292,9 +300,10 @@ def _check_content(name: str, extension: str, data: bytes) -> None:
         try:
             if check is not None:
                 check(data)
-            return
         except StructureError as error:
             problem = error
+        else:
+            return _inspect(extension, data)
     if sniffed not in _NEVER_ACCEPTED:
         actual = _real_kind(sniffed, data, expected)
         if actual is not None:
@@ -346,7 +355,14 @@ def read_limited(stream: typing.BinaryIO, max_bytes: int = MAX_FILE_BYTES) -> by
 
 
 def check_upload(original_name: str, data: bytes, max_bytes: int = MAX_FILE_BYTES) -> CheckedFile:
-    """Check one upload; raise ``FileRefused`` or return what may be stored."""
+    """Check one upload; raise ``FileRefused`` or return what may be stored.
+
+    In order: the name (400 invalid_request, 415 unsupported_file_type), emptiness (400
+    empty_file) and size (413 file_too_large), the libmagic sniff against the extension's
+    table (415 unsupported_file_type / file_type_mismatch), the office structure check, then
+    the document opened by its own parser: 422 password_protected or damaged_file. A PDF's
+    active-content names come back in ``warnings`` (flagged for the reviewer, not refused).
+    """
     name, extension = _check_name(original_name)
     if not data:
         raise FileRefused(
@@ -359,7 +375,11 @@ def check_upload(original_name: str, data: bytes, max_bytes: int = MAX_FILE_BYTE
             "Please upload a smaller file, for example a scan at a lower resolution.",
         )
     data = bytes(data)
-    _check_content(name, extension, data)
+    try:
+        warnings = _check_content(name, extension, data)
+    except UnusableFile as unusable:
+        message = f"“{name}” {unusable.problem}. {unusable.advice}"
+        raise FileRefused(unusable.code, message) from None
     return CheckedFile(
         data=data,
         filename=name,
@@ -367,5 +387,5 @@ def check_upload(original_name: str, data: bytes, max_bytes: int = MAX_FILE_BYTE
         content_type=_KINDS[extension].content_type,
         sha256=hashlib.sha256(data).hexdigest(),
         size=len(data),
-        warnings=pdf_flagged_names(data) if extension == "pdf" else (),
+        warnings=warnings,
     )
