@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
 
-.PHONY: run test lint install system-deps browser-deps db-upgrade bench clean
+.PHONY: run test lint install system-deps browser-deps proxy-deps db-upgrade bench clean
 
 install: system-deps $(STAMP)
 
@@ -45,13 +45,21 @@ browser-deps:
 	  $(APT) update -qq && $(APT) install -y -qq $$missing >/dev/null; \
 	fi
 
+# Debian's nginx for the slow-client test: the production set-up puts it in front of
+# gunicorn (config/nginx.conf); the test runs it from a temp folder, not as a service.
+proxy-deps:
+	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { \
+	  echo "Installing nginx through apt"; \
+	  $(APT) update -qq && $(APT) install -y -qq nginx >/dev/null; \
+	}
+
 db-upgrade: install
 	$(BIN)/flask --app wsgi db upgrade
 
 run: db-upgrade
 	$(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
 
-test: install browser-deps
+test: install browser-deps proxy-deps
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install

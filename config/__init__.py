@@ -42,11 +42,65 @@ def database_url(url: str) -> str:
     return url
 
 
-def engine_options(url: str) -> dict[str, Any]:
+# Database waits, all well under gunicorn's 60 s request timeout (security.md, "State,
+# text and load"): a statement that waits longer fails, and the request answers 503.
+DB_LOCK_TIMEOUT_MS = 5_000  # PostgreSQL: waiting for a row or table lock
+DB_STATEMENT_TIMEOUT_MS = 15_000  # PostgreSQL: one statement, lock waits included
+DB_BUSY_TIMEOUT_MS = 15_000  # SQLite: waiting for the one write lock every writer queues on
+DB_CONNECT_TIMEOUT_S = 5  # PostgreSQL: a host that does not answer at all
+DB_POOL_TIMEOUT_S = 10  # a request waiting for a free pooled connection
+
+
+def engine_options(
+    url: str,
+    *,
+    lock_timeout_ms: int = DB_LOCK_TIMEOUT_MS,
+    statement_timeout_ms: int = DB_STATEMENT_TIMEOUT_MS,
+    busy_timeout_ms: int = DB_BUSY_TIMEOUT_MS,
+) -> dict[str, Any]:
+    """SQLAlchemy `create_engine` options with every database wait bounded.
+
+    PostgreSQL gets `lock_timeout` and `statement_timeout` as connection options (libpq
+    `options=-c ...`, so they hold for every statement of every pooled connection), a
+    connect timeout and a pool timeout; SQLite gets a busy timeout (seconds, as
+    `sqlite3.connect(timeout=...)` wants). A wait that runs out raises
+    `sqlalchemy.exc.OperationalError` (or `TimeoutError` from the pool), which the app
+    answers with 503 (triage.errorpages).
+    """
     if url.startswith("sqlite"):
         # Writers wait for each other instead of failing at once with "database is locked".
-        return {"connect_args": {"timeout": 30}}
-    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
+        return {"connect_args": {"timeout": busy_timeout_ms / 1000}}
+    return {
+        "pool_pre_ping": True,
+        "pool_size": 10,
+        "max_overflow": 10,
+        "pool_timeout": DB_POOL_TIMEOUT_S,
+        "connect_args": {
+            "connect_timeout": DB_CONNECT_TIMEOUT_S,
+            "options": f"-c lock_timeout={lock_timeout_ms} "
+            f"-c statement_timeout={statement_timeout_ms}",
+        },
+    }
+
+
+def check_shared_limits(environ: Mapping[str, str], workers: int) -> None:
+    """Refuse per-process rate-limit counts in production when several workers serve.
+
+    With `memory://` each worker counts on its own, so N workers let N times each limit
+    through (security.md, "State, text and load"). `workers` is the number of worker
+    processes (gunicorn's `workers`, or `WEB_CONCURRENCY`). Raises ConfigError naming
+    RATELIMIT_STORAGE_URI.
+    """
+    production = environ.get("TRIAGE_ENV", "development") == "production"
+    storage = environ.get("RATELIMIT_STORAGE_URI") or "memory://"
+    enabled = _bool(environ.get("RATELIMIT_ENABLED"), True)
+    if production and enabled and workers > 1 and storage.startswith("memory://"):
+        raise ConfigError(
+            f"RATELIMIT_STORAGE_URI={storage} counts rate limits in each process, so "
+            f"{workers} workers would each let the whole limit through: set "
+            "RATELIMIT_STORAGE_URI=redis://... (shared by every worker) when "
+            "TRIAGE_ENV=production"
+        )
 
 
 def load_config(environ: Mapping[str, str], instance_path: str | Path) -> dict[str, Any]:
@@ -74,7 +128,12 @@ def load_config(environ: Mapping[str, str], instance_path: str | Path) -> dict[s
         "TRIAGE_ENV": env,
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": db_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(db_url),
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(
+            db_url,
+            lock_timeout_ms=_int(environ, "DB_LOCK_TIMEOUT_MS", DB_LOCK_TIMEOUT_MS),
+            statement_timeout_ms=_int(environ, "DB_STATEMENT_TIMEOUT_MS", DB_STATEMENT_TIMEOUT_MS),
+            busy_timeout_ms=_int(environ, "DB_BUSY_TIMEOUT_MS", DB_BUSY_TIMEOUT_MS),
+        ),
         "EVIDENCE_STORE": environ.get("EVIDENCE_STORE", "local"),
         "EVIDENCE_DIR": environ.get("EVIDENCE_DIR") or str(instance / "evidence"),
         "S3_BUCKET": environ.get("S3_BUCKET"),
@@ -85,6 +144,8 @@ def load_config(environ: Mapping[str, str], instance_path: str | Path) -> dict[s
         "RATELIMIT_ENABLED": _bool(environ.get("RATELIMIT_ENABLED"), True),
         "RATELIMIT_STORAGE_URI": environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Strict-Transport-Security on every response in production (triage.security).
+        "HSTS_SECONDS": _int(environ, "HSTS_SECONDS", 31_536_000) if production else 0,
         "MAX_FILE_BYTES": MAX_FILE_BYTES,
         "MAX_CONTENT_LENGTH": MAX_FILE_BYTES + REQUEST_OVERHEAD_BYTES,
         "TICKET_MAX_FILES": _int(environ, "TICKET_MAX_FILES", 40),
@@ -106,6 +167,7 @@ def load_config(environ: Mapping[str, str], instance_path: str | Path) -> dict[s
         "JSON_SORT_KEYS": False,
     }
     if production:
+        check_shared_limits(environ, _int(environ, "WEB_CONCURRENCY", 1))
         from storage import missing_settings
 
         missing = missing_settings(config)

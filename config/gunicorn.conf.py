@@ -1,4 +1,5 @@
-"""gunicorn settings for production: `gunicorn -c config/gunicorn.conf.py wsgi:app`.
+"""gunicorn settings for production: `gunicorn -c config/gunicorn.conf.py wsgi:app`, behind
+the buffering nginx of config/nginx.conf.
 
 Every value can be overridden from the environment (GUNICORN_* below) or the command line.
 """
@@ -6,8 +7,13 @@ Every value can be overridden from the environment (GUNICORN_* below) or the com
 import multiprocessing
 import os
 
-bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
-# Threads, because requests wait on the database and the object store, not the CPU.
+from config import check_shared_limits
+
+# Behind nginx (config/nginx.conf) on the same host: only nginx may reach gunicorn, because
+# threaded workers must never read from a slow client themselves.
+bind = os.environ.get("GUNICORN_BIND", f"127.0.0.1:{os.environ.get('PORT', '8000')}")
+# Threads, because requests wait on the database and the object store, not the CPU; the
+# buffering nginx in front keeps slow clients away from them.
 worker_class = "gthread"
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2))
 threads = int(os.environ.get("GUNICORN_THREADS", 4))
@@ -28,3 +34,12 @@ accesslog = "-"
 errorlog = "-"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}o)s'
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def on_starting(server):
+    """Before any worker starts: refuse per-process rate-limit counts with several workers.
+
+    Raises ConfigError (a RuntimeError: gunicorn prints it and exits 1) naming
+    RATELIMIT_STORAGE_URI when TRIAGE_ENV=production, more than one worker and memory://.
+    """
+    check_shared_limits(os.environ, server.cfg.workers)

@@ -156,3 +156,59 @@ def test_behind_a_trusted_proxy_links_use_the_forwarded_scheme_and_host(app_conf
     assert untrusted.test_client().get("/_probe", headers=forwarded).text.startswith(
         "http://localhost/"
     )
+
+
+# --- state, text and load (security.md) ------------------------------------------------------
+
+
+PRODUCTION = {"TRIAGE_ENV": "production", "SECRET_KEY": "s"}
+
+
+def test_production_refuses_per_process_rate_limits_with_several_workers(tmp_path):
+    environ = {**PRODUCTION, "WEB_CONCURRENCY": "3"}
+    with pytest.raises(ConfigError, match="RATELIMIT_STORAGE_URI=memory:// counts rate limits"):
+        load_config(environ, tmp_path)
+    shared = {**environ, "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0"}
+    assert load_config(shared, tmp_path)["RATELIMIT_STORAGE_URI"].startswith("redis://")
+    assert load_config(PRODUCTION, tmp_path)  # one worker: per-process counts are whole
+
+
+def test_strict_transport_security_in_production_only(tmp_path, app_config):
+    assert load_config(PRODUCTION, tmp_path)["HSTS_SECONDS"] == 31_536_000
+    assert load_config({"SECRET_KEY": "s"}, tmp_path)["HSTS_SECONDS"] == 0
+    app_config["HSTS_SECONDS"] = 31_536_000
+    client = create_app(app_config).test_client()
+    assert client.get("/healthz").headers["Strict-Transport-Security"] == "max-age=31536000"
+
+
+def test_development_sends_no_strict_transport_security(client):
+    assert "Strict-Transport-Security" not in client.get("/healthz").headers
+
+
+def test_a_405_says_which_methods_are_allowed(client):
+    api = client.delete("/api/v1/requirements")
+    assert api.status_code == 405
+    assert set(api.headers["Allow"].split(", ")) >= {"GET"}
+    assert api.json["error"]["code"] == "invalid_request"
+    page = client.put("/healthz")
+    assert page.status_code == 405 and "GET" in page.headers["Allow"]
+    assert page.mimetype == "text/html"
+
+
+def test_database_waits_are_bounded_and_configurable(tmp_path):
+    environ = {
+        "SECRET_KEY": "s",
+        "DATABASE_URL": "postgresql://triage@db/triage",
+        "DB_LOCK_TIMEOUT_MS": "2500",
+        "DB_STATEMENT_TIMEOUT_MS": "9000",
+    }
+    options = load_config(environ, tmp_path)["SQLALCHEMY_ENGINE_OPTIONS"]
+    assert options["connect_args"]["options"] == "-c lock_timeout=2500 -c statement_timeout=9000"
+    assert options["connect_args"]["connect_timeout"] <= 10
+    assert options["pool_timeout"] <= 10 and options["pool_pre_ping"] is True
+    sqlite = load_config({"SECRET_KEY": "s", "DB_BUSY_TIMEOUT_MS": "4000"}, tmp_path)
+    assert sqlite["SQLALCHEMY_ENGINE_OPTIONS"] == {"connect_args": {"timeout": 4.0}}
+    # Defaults: every wait well under gunicorn's 60 s request timeout.
+    defaults = load_config({"SECRET_KEY": "s", "DATABASE_URL": "postgresql://d/t"}, tmp_path)
+    timeouts = defaults["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"]["options"]
+    assert timeouts == "-c lock_timeout=5000 -c statement_timeout=15000"

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, jsonify, render_template, request
+from contextlib import suppress
+
+from flask import Flask, Response, g, has_request_context, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
+from sqlalchemy import event
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
-from triage.errors import STATUS, TriageError
+from triage.errors import STATUS, ServiceUnavailable, TriageError
 from triage.evidence.checks import FileRefused
+from triage.extensions import db
 
 _HTTP_CODES = {
     400: "invalid_request",
@@ -32,10 +40,59 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
-def error_response(code: str, message: str, status: int, **extra) -> tuple[Response | str, int]:
+def error_response(
+    code: str, message: str, status: int, headers: dict[str, str] | None = None, **extra
+) -> tuple[Response | str, int] | tuple[Response | str, int, dict[str, str]]:
     if wants_json():
-        return jsonify({"error": {"code": code, "message": message, **extra}}), status
-    return render_template("errors/error.html", status=status, message=message), status
+        body: Response | str = jsonify({"error": {"code": code, "message": message, **extra}})
+    else:
+        body = _page(status, message)
+    return (body, status, headers) if headers else (body, status)
+
+
+def _page(status: int, message: str) -> str:
+    try:
+        return render_template("errors/error.html", status=status, message=message)
+    except SQLAlchemyError:
+        # The layout names the signed-in reviewer, which needs the database that has just
+        # failed: say the same thing on a bare page rather than answer a second error.
+        return (
+            f"<!doctype html><html lang=en><meta charset=utf-8><title>Error {status}</title>"
+            f"<h1>Sorry</h1><p>{escape(message)}</p></html>"
+        )
+
+
+_WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def _note_commit(session: Session) -> None:
+    # A request may commit part of its work (one upload of several) before the database
+    # stops answering; the 503 then must not claim that nothing was kept.
+    if has_request_context():
+        g.database_committed = True
+
+
+def _kept() -> str:
+    """Whether what the caller sent was kept: true because a failed request's transaction is
+    rolled back and its stored objects deleted (triage.evidence.operations), unless the
+    request had already committed part of its work."""
+    if request.method not in _WRITES:
+        return "Nothing was changed. Please try again in a minute."
+    if g.get("database_committed"):
+        return (
+            "Part of what you sent was saved before that happened: reload the page to see "
+            "what was kept, then send the rest again in a minute."
+        )
+    return "Nothing you sent was saved. Please send it again in a minute."
+
+
+def database_unavailable() -> ServiceUnavailable:
+    """The 503 for a database that refused, timed out or ran out of connections.
+
+    The message says what happened and, for a write, whether any of it was kept
+    (api.md: "the message says so honestly"; security.md, "State, text and load").
+    """
+    return ServiceUnavailable("Our database did not answer in time. " + _kept())
 
 
 def register(app: Flask) -> None:
@@ -61,15 +118,29 @@ def register(app: Flask) -> None:
         status = exc.code or 500
         code = _HTTP_CODES.get(status, "invalid_request" if status < 500 else "server_error")
         message = _HTTP_WORDS.get(status) or exc.description or "Something went wrong."
-        return error_response(code, message, status)
+        # Keep the exception's own headers: `Allow` on 405 (RFC 9110 §15.5.6), and the
+        # like; the body is ours, so its length and type are not.
+        headers = {
+            name: value
+            for name, value in exc.get_headers()
+            if name.lower() not in {"content-type", "content-length"}
+        }
+        return error_response(code, message, status, headers)
+
+    if not event.contains(Session, "after_commit", _note_commit):
+        event.listen(Session, "after_commit", _note_commit)
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(PoolTimeout)
+    def database_error(exc: Exception):
+        app.logger.warning("database unavailable: %s", str(exc).splitlines()[0])
+        with suppress(SQLAlchemyError):
+            db.session.rollback()  # the failed transaction must not poison the error page
+        error = database_unavailable()
+        return error_response(error.code, error.message, error.status, {"Retry-After": "30"})
 
     @app.errorhandler(500)
     def server_error(exc: Exception):
-        return error_response(
-            "server_error",
-            "Something went wrong on our side. Nothing you sent was lost "
-            "unless this page says so; please try again.",
-            500,
-        )
+        return error_response("server_error", "Something went wrong on our side. " + _kept(), 500)
 
     assert set(_HTTP_CODES.values()) <= set(STATUS)

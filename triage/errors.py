@@ -18,6 +18,7 @@ STATUS = {
     "unknown_material": 422,
     "rate_limited": 429,
     "storage_unavailable": 503,
+    "service_unavailable": 503,
 }
 
 
@@ -76,3 +77,13 @@ class RequirementsNotMet(TriageError):
 
 class UnknownMaterial(TriageError):
     code = "unknown_material"
+
+
+class RateLimited(TriageError):
+    code = "rate_limited"
+
+
+class ServiceUnavailable(TriageError):
+    """The database did not answer in time; the message says whether anything was kept."""
+
+    code = "service_unavailable"

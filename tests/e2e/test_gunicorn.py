@@ -7,6 +7,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -33,6 +35,9 @@ def production_env(tmp_path: Path) -> dict[str, str]:
         EVIDENCE_DIR=str(tmp_path / "evidence"),
         GUNICORN_WORKERS="2",
         GUNICORN_BIND=f"127.0.0.1:{_free_port()}",
+        # Several workers in production need shared counts; Redis is only reached when a
+        # limited endpoint is hit, which these tests do not do.
+        RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/15",
     )
     subprocess.run(
         [BIN / "flask", "--app", "wsgi", "db", "upgrade"],
@@ -44,34 +49,46 @@ def production_env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
+def wait_until_ready(base: str, proc: subprocess.Popen, log: Path) -> requests.Response:
+    """GET /readyz until it answers (60 s at most: CI machines are busy)."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            return requests.get(f"{base}/readyz", timeout=10)
+        except requests.RequestException:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("the server did not start: " + log.read_text())
+            time.sleep(0.2)
+
+
+@contextmanager
+def gunicorn(env: dict[str, str], log: Path) -> Iterator[str]:
+    """gunicorn with the repository's configuration; yields its base URL."""
+    with log.open("w+") as out:
+        proc = subprocess.Popen(
+            [BIN / "gunicorn", "-c", "config/gunicorn.conf.py", "wsgi:app"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        base = f"http://{env['GUNICORN_BIND']}"
+        try:
+            assert wait_until_ready(base, proc, log).json()["status"] == "ready"
+            yield base
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+
 def test_gunicorn_serves_the_app_with_request_ids(production_env, tmp_path):
-    log = (tmp_path / "gunicorn.log").open("w+")
-    proc = subprocess.Popen(
-        [BIN / "gunicorn", "-c", "config/gunicorn.conf.py", "wsgi:app"],
-        cwd=ROOT,
-        env=production_env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://{production_env['GUNICORN_BIND']}"
-    try:
-        deadline = time.monotonic() + 60  # generous: CI machines are busy
-        while True:
-            try:
-                ready = requests.get(f"{base}/readyz", timeout=10)
-                break
-            except requests.RequestException:
-                if time.monotonic() > deadline:
-                    pytest.fail("gunicorn did not start: " + Path(log.name).read_text())
-                time.sleep(0.2)
-        assert ready.json()["status"] == "ready"
+    log = tmp_path / "gunicorn.log"
+    with gunicorn(production_env, log) as base:
         page = requests.get(f"{base}/", headers={"X-Request-ID": "probe-0001abcd"}, timeout=5)
         assert page.status_code == 200
         assert page.headers["X-Request-ID"] == "probe-0001abcd"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-    text = Path(log.name).read_text()
+        assert page.headers["Strict-Transport-Security"] == "max-age=31536000"
+    text = log.read_text()
     assert "Booting worker" in text
     assert "rid=probe-0001abcd" in text  # gunicorn's access line
     assert "[probe-0001abcd] triage.requests: GET / 200" in text  # the app's own line
@@ -90,3 +107,20 @@ def test_gunicorn_refuses_to_start_in_production_without_a_secret(production_env
     )
     assert proc.returncode != 0
     assert "SECRET_KEY is required when TRIAGE_ENV=production" in proc.stdout + proc.stderr
+
+
+def test_gunicorn_refuses_per_process_rate_limits_with_several_workers(production_env):
+    env = {k: v for k, v in production_env.items() if k != "RATELIMIT_STORAGE_URI"}
+    proc = subprocess.run(
+        [BIN / "gunicorn", "-c", "config/gunicorn.conf.py", "wsgi:app"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode != 0
+    output = proc.stdout + proc.stderr
+    assert "RATELIMIT_STORAGE_URI=memory:// counts rate limits in each process" in output
+    assert "2 workers" in output
+    assert "Booting worker" not in output  # refused before any worker started

@@ -19,12 +19,19 @@ login_manager.login_message_category = "error"
 
 
 @login_manager.user_loader
-def load_reviewer(reviewer_id: str) -> Reviewer | None:
+def load_reviewer(session_id: str) -> Reviewer | None:
+    """The active reviewer whose session is `<id>.<epoch>` (Reviewer.get_id), or None.
+
+    Checked on every request: a cookie issued before the reviewer's last sign-out carries
+    an old epoch and opens nothing (security.md, "State, text and load").
+    """
+    reviewer_id, _, epoch = session_id.partition(".")
     try:
         reviewer = db.session.get(Reviewer, int(reviewer_id))
-    except ValueError:
+        current = reviewer is not None and reviewer.session_epoch == int(epoch)
+    except ValueError:  # not ours, or a cookie from before epochs
         return None
-    return reviewer if reviewer is not None and reviewer.active else None
+    return reviewer if current and reviewer.active else None
 
 
 def signed_in_reviewer() -> Reviewer:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, DateTime, ForeignKey, String
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from triage.extensions import db
@@ -24,9 +24,20 @@ class Reviewer(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Part of every session cookie (see get_id); raising it ends all of this reviewer's
+    # sessions on the server, so a copied cookie stops working after sign-out.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     tokens: Mapped[list[ReviewerToken]] = relationship(
         back_populates="reviewer", cascade="all, delete-orphan"
     )
+
+    def get_id(self) -> str:
+        """Flask-Login's "alternative token": `<id>.<session epoch>`, kept in the cookie.
+
+        The user loader accepts it only while the epoch is current (Flask-Login docs,
+        "Alternative Tokens"), so `end_sessions` revokes every cookie issued before it.
+        """
+        return f"{self.id}.{self.session_epoch}"
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from triage.errors import InvalidRequest, NotFound
@@ -94,3 +94,18 @@ def authenticate(email: str, password: str) -> Reviewer | None:
     if not check_password_hash(reviewer.password_hash, password) or not reviewer.active:
         return None
     return reviewer
+
+
+def end_sessions(reviewer: Reviewer) -> None:
+    """Revoke every session cookie of this reviewer, on every device (the caller commits).
+
+    One conditional-free UPDATE, so two sign-outs at once both leave a higher epoch than
+    any cookie carries; the user loader compares it on every request.
+    """
+    db.session.execute(
+        update(Reviewer)
+        .where(Reviewer.id == reviewer.id)
+        .values(session_epoch=Reviewer.session_epoch + 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(reviewer, ["session_epoch"])

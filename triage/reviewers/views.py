@@ -10,11 +10,12 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
 from forms.auth import SignInForm, SignOutForm
-from triage.extensions import limiter
-from triage.reviewers.operations import authenticate, normalise_email
+from triage.extensions import db, limiter
+from triage.reviewers.operations import authenticate, end_sessions, normalise_email
+from triage.security import forget_all_tickets
 
 bp = Blueprint("auth", __name__)
 
@@ -26,7 +27,12 @@ def _failed(response) -> bool:
 
 
 def _fresh_session() -> None:
-    """Nothing from before (customer grants, the old CSRF token) carries over."""
+    """Nothing from before (customer grants, the old CSRF token) carries over.
+
+    Customer grants are ended on the server too, so a copy of the old cookie opens no
+    ticket; the caller commits.
+    """
+    forget_all_tickets()
     session.clear()
     g.pop("csrf_token", None)  # Flask-WTF caches the token of the session just cleared
 
@@ -62,6 +68,7 @@ def sign_in():
             next_url = _safe_next(request.args.get("next"))
             _fresh_session()
             login_user(reviewer)
+            db.session.commit()
             return redirect(next_url)
         form.password.errors = [FAILED]
         status = 401
@@ -74,7 +81,12 @@ def sign_in():
 def sign_out():
     if not SignOutForm().validate_on_submit():
         abort(400)
+    if current_user.is_authenticated:
+        # Ends this reviewer's sessions on the server: a saved copy of the cookie (or
+        # another device still signed in) no longer opens the queue.
+        end_sessions(current_user._get_current_object())
     logout_user()
     _fresh_session()
+    db.session.commit()
     flash("You are signed out.")
     return redirect(url_for("auth.sign_in"))

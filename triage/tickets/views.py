@@ -12,7 +12,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_wtf import FlaskForm
@@ -31,10 +30,11 @@ from forms.tickets import (
 from triage.errorpages import wants_json
 from triage.errors import InvalidRequest, RequirementsNotMet, TriageError, Unauthorized
 from triage.evidence.checks import FileRefused
+from triage.evidence.names import uploaded_name
 from triage.evidence.operations import add_evidence
 from triage.extensions import db, limiter
 from triage.requirements import MATERIALS, FactsError, Resolution, parse_facts, resolve
-from triage.security import forget_ticket, grant_ticket, holds_ticket
+from triage.security import forget_ticket, grant_ticket, holds_ticket, new_ticket_code
 from triage.tickets import operations as ops
 from triage.tickets import status as st
 from triage.tickets.checklist import information_values, still_needed, ticket_state
@@ -106,12 +106,11 @@ def new(ticket_type: str):
         _attach_errors(form, exc.fields)
     else:
         if form_ok:
+            # The code is shown once by `created`: sealed in this browser's grant on the
+            # server, never in the cookie, a URL, a log or a Referer.
+            grant_ticket(new_ticket.ticket, show_code=new_ticket.access_code)
             db.session.commit()
-            reference = new_ticket.ticket.reference
-            grant_ticket(reference)
-            # Shown once by `created`; never in a URL, so never in a log or a Referer.
-            session["new_code"] = {"reference": reference, "code": new_ticket.access_code}
-            return redirect(url_for(".created", reference=reference))
+            return redirect(url_for(".created", reference=new_ticket.ticket.reference))
     return _render_new(form, ticket_type, resolution, 400)
 
 
@@ -137,10 +136,10 @@ def _attach_errors(form: FlaskForm, fields: dict[str, str]) -> None:
 @bp.get("/tickets/<reference>/created")
 def created(reference: str):
     ticket = _held_ticket(reference)
-    new_code = session.get("new_code") or {}
-    if new_code.get("reference") != ticket.reference:  # shown once: a reload goes to the ticket
+    code = new_ticket_code(ticket.reference)
+    if code is None:  # shown once: a reload goes to the ticket
         return redirect(url_for(".show", reference=ticket.reference))
-    code = session.pop("new_code")["code"]
+    db.session.commit()  # the sealed copy is gone before the page leaves
     # The code rides in the fragment, which browsers never send to a server.
     link = url_for(".resume", _external=True) + f"#{ticket.reference}:{code}"
     return render_template("tickets/created.html", ticket=ticket, code=code, link=link)
@@ -163,7 +162,8 @@ def resume():
             ]
             status = 400
         else:
-            grant_ticket(ticket.reference)
+            grant_ticket(ticket)
+            db.session.commit()
             return redirect(url_for(".show", reference=ticket.reference))
     elif request.method == "POST":
         status = 400
@@ -173,6 +173,7 @@ def resume():
 @bp.post("/tickets/<reference>/forget")
 def forget(reference: str):
     forget_ticket(reference.upper())
+    db.session.commit()  # the grant is gone on the server: a copied cookie opens nothing
     flash("This device no longer has access to the ticket. Use your reference and access "
           "code to come back.")
     return redirect(url_for(".start"))
@@ -252,7 +253,7 @@ def upload(reference: str):
     for file in files if not errors else []:
         # Each file stands alone: one refused photo does not lose the others.
         try:
-            added.append(add_evidence(ticket, material, file.filename or "", file.stream))
+            added.append(add_evidence(ticket, material, uploaded_name(file), file.stream))
             db.session.commit()
         except (TriageError, FileRefused) as exc:
             db.session.rollback()

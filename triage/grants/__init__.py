@@ -1,0 +1,1 @@
+"""A browser's access to a ticket, held on the server so that it can be revoked."""
