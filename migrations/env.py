@@ -86,6 +86,11 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            # The app's statement_timeout (DB_STATEMENT_TIMEOUT_MS) would cancel a long
+            # migration half-way; lock_timeout stays, so a migration waiting for a lock
+            # gives up instead of queueing every request behind it.
+            connection.exec_driver_sql("SET statement_timeout = 0")
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
         with context.begin_transaction():
