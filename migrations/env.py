@@ -91,6 +91,7 @@ def run_migrations_online():
             # migration half-way; lock_timeout stays, so a migration waiting for a lock
             # gives up instead of queueing every request behind it.
             connection.exec_driver_sql("SET statement_timeout = 0")
+            connection.commit()  # else alembic joins this transaction and never commits
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
         with context.begin_transaction():

@@ -23,15 +23,29 @@ __all__ = [
     "StorageError",
     "StoredObject",
     "create_store",
+    "delete_with_derived",
+    "derived_prefix",
+    "evidence_key_of",
     "missing_settings",
     "new_key",
+    "preview_key",
+    "probe_key",
 ]
 
 STORE_NAMES = ("local", "s3")
 CHECKSUM_MODES = ("when_supported", "when_required")
 
 _HEX32 = re.compile(r"[0-9a-f]{32}")
+# The three shapes of key this package ever reads or writes, all made by the server:
+# an evidence file; a preview derived from it, stored next to it (page numbers and the
+# image format are chosen by the renderer, never by a user); a readiness probe.
 KEY_PATTERN = re.compile(r"tickets/[0-9a-f]{32}/[0-9a-f]{32}")
+DERIVED_SUFFIX = ".preview/"
+PREVIEW_KEY_PATTERN = re.compile(
+    r"tickets/[0-9a-f]{32}/[0-9a-f]{32}\.preview/page-[1-9][0-9]{0,2}\.(?:png|jpg)"
+)
+PROBE_KEY_PATTERN = re.compile(r"readyz/[0-9a-f]{32}")
+PREVIEW_EXTENSIONS = ("png", "jpg")
 
 
 class StorageError(Exception):
@@ -60,7 +74,7 @@ class EvidenceStore(Protocol):
 
     def list(self, prefix: str = "tickets/") -> Iterator[StoredObject]: ...
 
-    def check(self) -> None: ...  # raises StorageError when unreachable/misconfigured
+    def check(self) -> None: ...  # raises StorageError unless a write really succeeds
 
 
 def new_key(ticket_uuid: str) -> str:
@@ -70,14 +84,66 @@ def new_key(ticket_uuid: str) -> str:
     return f"tickets/{ticket_uuid}/{uuid4().hex}"
 
 
+def preview_key(evidence_key: str, page: int, extension: str) -> str:
+    """The key of page `page` (1-based, at most 999) of the preview derived from an evidence key.
+
+    `tickets/<ticket>/<file>.preview/page-<page>.<png|jpg>`: next to the evidence, so the
+    same access rules, encryption and lifecycle apply, and the sweeper can tell whose it is.
+    """
+    if not KEY_PATTERN.fullmatch(evidence_key):
+        raise StorageError(f"invalid evidence key {evidence_key!r:.80}")
+    if not (isinstance(page, int) and 1 <= page <= 999) or extension not in PREVIEW_EXTENSIONS:
+        raise StorageError(f"invalid preview page {page!r:.10} or format {extension!r:.10}")
+    return f"{evidence_key}{DERIVED_SUFFIX}page-{page}.{extension}"
+
+
+def derived_prefix(evidence_key: str) -> str:
+    """The prefix under which every object derived from `evidence_key` is stored."""
+    return f"{check_key(evidence_key)}{DERIVED_SUFFIX}"
+
+
+def evidence_key_of(key: str) -> str:
+    """The evidence key an object belongs to: itself, or the file a preview was derived from."""
+    if PREVIEW_KEY_PATTERN.fullmatch(key):
+        return key.split(DERIVED_SUFFIX, 1)[0]
+    return check_key(key)
+
+
+def probe_key() -> str:
+    """A fresh key for the readiness probe's tiny object (written, then deleted)."""
+    return f"readyz/{uuid4().hex}"
+
+
+def is_listed_key(key: str) -> bool:
+    """Objects that `list()` reports: evidence files and the previews derived from them."""
+    return bool(KEY_PATTERN.fullmatch(key) or PREVIEW_KEY_PATTERN.fullmatch(key))
+
+
 def check_key(key: str) -> str:
-    """Return ``key`` if it has exactly the shape ``new_key`` produces, else raise StorageError.
+    """Return ``key`` if it has one of the shapes made here, else raise StorageError.
 
     fullmatch (not match + ``$``) so a trailing newline cannot slip through.
     """
-    if not isinstance(key, str) or not KEY_PATTERN.fullmatch(key):
+    if not isinstance(key, str) or not (
+        KEY_PATTERN.fullmatch(key)
+        or PREVIEW_KEY_PATTERN.fullmatch(key)
+        or PROBE_KEY_PATTERN.fullmatch(key)
+    ):
         raise StorageError(f"invalid evidence key {key!r:.80}")
     return key
+
+
+def delete_with_derived(store: EvidenceStore, evidence_key: str) -> list[str]:
+    """Delete an evidence object and every preview derived from it; returns the keys deleted.
+
+    Previews first: if the store fails half-way, the evidence object (and so the row's
+    meaning) is still there and a retry or the sweeper finishes the job.
+    """
+    derived = [obj.key for obj in store.list(derived_prefix(evidence_key))]
+    for key in derived:
+        store.delete(key)
+    store.delete(evidence_key)
+    return [*derived, evidence_key]
 
 
 def sha256_digest(data: bytes, sha256_hex: str) -> bytes:

@@ -1,4 +1,7 @@
-"""Evidence in a local folder: ``<root>/tickets/<ticket>/<file>``, private to this user."""
+"""Evidence in a local folder: ``<root>/tickets/<ticket>/<file>``, private to this user.
+
+Previews derived from a file live in ``<root>/tickets/<ticket>/<file>.preview/``.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from storage import KEY_PATTERN, ObjectMissing, StorageError, StoredObject, check_key, sha256_digest
+from storage import (
+    ObjectMissing,
+    StorageError,
+    StoredObject,
+    check_key,
+    is_listed_key,
+    sha256_digest,
+)
 
 DIR_MODE = 0o700
 TEMP_PREFIX = ".tmp-"  # never matches the key shape, so list() skips in-flight writes
@@ -87,27 +97,43 @@ class LocalStore:
             path.unlink(missing_ok=True)
         except OSError as exc:
             raise StorageError(f"cannot delete evidence {key}: {_reason(exc)}") from exc
+        if path.parent.name.endswith(".preview"):
+            # The last page of a preview gone: drop its folder too (fails while not empty).
+            with contextlib.suppress(OSError):
+                path.parent.rmdir()
 
     def list(self, prefix: str = "tickets/") -> Iterator[StoredObject]:
         tickets = self.root / "tickets"
         try:
             ticket_dirs = sorted(tickets.iterdir()) if tickets.is_dir() else []
             for ticket_dir in ticket_dirs:
-                if not ticket_dir.is_dir():
+                if not ticket_dir.is_dir() or not f"tickets/{ticket_dir.name}/".startswith(
+                    prefix[: len(f"tickets/{ticket_dir.name}/")]
+                ):
                     continue
-                for path in sorted(ticket_dir.iterdir()):
-                    key = f"tickets/{ticket_dir.name}/{path.name}"
-                    # Only real evidence: skips temp files and anything not made by us.
-                    if not key.startswith(prefix) or not KEY_PATTERN.fullmatch(key):
-                        continue
-                    try:
-                        st = path.stat()
-                    except FileNotFoundError:  # deleted since iterdir
-                        continue
-                    modified = datetime.fromtimestamp(st.st_mtime, tz=UTC)
-                    yield StoredObject(key=key, size=st.st_size, modified_at=modified)
+                yield from self._list_folder(ticket_dir, f"tickets/{ticket_dir.name}", prefix)
         except OSError as exc:
             raise StorageError(f"cannot list evidence: {_reason(exc)}") from exc
+
+    def _list_folder(self, folder: Path, base: str, prefix: str) -> Iterator[StoredObject]:
+        try:
+            paths = sorted(folder.iterdir())
+        except FileNotFoundError:  # a preview folder deleted since its parent was listed
+            return
+        for path in paths:
+            key = f"{base}/{path.name}"
+            if path.name.endswith(".preview") and base.count("/") == 1 and path.is_dir():
+                yield from self._list_folder(path, key, prefix)
+                continue
+            # Only our own key shapes: skips temp files and anything not made by us.
+            if not key.startswith(prefix) or not is_listed_key(key):
+                continue
+            try:
+                st = path.stat()
+            except FileNotFoundError:  # deleted since iterdir
+                continue
+            modified = datetime.fromtimestamp(st.st_mtime, tz=UTC)
+            yield StoredObject(key=key, size=st.st_size, modified_at=modified)
 
     def check(self) -> None:
         # Readiness: prove we can really create a file under root, not just see it.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 from collections.abc import Iterator
 from datetime import UTC
@@ -14,28 +15,49 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from storage import (
     CHECKSUM_MODES,
-    KEY_PATTERN,
     ObjectMissing,
     StorageError,
     StoredObject,
     check_key,
+    is_listed_key,
+    probe_key,
     sha256_digest,
 )
 
 _MISSING_CODES = {"NoSuchKey", "404", "NotFound"}
 
+# Every call to the store is bounded, so that one upload and the cleanup after it (a
+# delete, when the upload failed) always finish well within gunicorn's 60 s request
+# timeout (config/gunicorn.conf.py), even against a store that accepts connections and
+# then never answers:
+#   one attempt      <= CONNECT_TIMEOUT + READ_TIMEOUT                    = 2 + 5 = 7 s
+#   one call         <= MAX_ATTEMPTS x 7 s + backoff (standard mode: under 1 s, or a
+#                       server's x-amz-retry-after capped by botocore at that + 5 s)
+#                    <= 2 x 7 + 6                                        = 20 s
+#   upload + cleanup <= 2 x 20                                           = 40 s < 60 s
+# (measured against a paused store: about 11 s to the 503, 22 s with the cleanup; see
+# tests/e2e/test_s3_proxy.py). READ_TIMEOUT bounds each socket read or write, so 5 s is
+# plenty for a 5 MiB body to a store that is alive; one retry covers a dropped connection.
+CONNECT_TIMEOUT = 2
+READ_TIMEOUT = 5
+MAX_ATTEMPTS = 2  # botocore's total_max_attempts: the first try and one retry
+PROBE_BODY = b"ready\n"
+
 
 def client_config(checksum_mode: str = "when_supported") -> Config:
-    # boto3 >= 1.36 adds a CRC32 checksum to every upload under "when_supported";
-    # some S3-compatible stores refuse it, hence "when_required" as the escape hatch.
+    """The one client configuration: SigV4, bounded waits (above), the checksum mode.
+
+    boto3 >= 1.36 adds a CRC32 checksum to every upload under "when_supported"; some
+    S3-compatible stores refuse any checksum header, hence "when_required", under which
+    botocore sends one only for operations that demand it (none that we call).
+    """
     return Config(
         signature_version="s3v4",
-        retries={"mode": "standard"},
+        retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
         request_checksum_calculation=checksum_mode,
         response_checksum_validation=checksum_mode,
-        # Fail a readiness probe or an upload in seconds, not botocore's 60 s default.
-        connect_timeout=5,
-        read_timeout=30,
+        connect_timeout=CONNECT_TIMEOUT,
+        read_timeout=READ_TIMEOUT,
     )
 
 
@@ -78,6 +100,7 @@ class S3Store:
             raise StorageError(f"S3_CHECKSUM_MODE must be one of {CHECKSUM_MODES}")
         self.bucket = bucket
         self.sse = sse or None
+        self.checksum_mode = checksum_mode
         # One client per store: clients are thread-safe and costly to build. A fresh
         # Session because boto3's default session is not safe to share across threads.
         self.client = client or boto3.session.Session().client(
@@ -94,21 +117,27 @@ class S3Store:
     def save(self, key: str, data: bytes, *, content_type: str, sha256_hex: str) -> None:
         check_key(key)
         digest = sha256_digest(data, sha256_hex)
+        self._put(key, data, content_type, digest, "upload")
+
+    def _put(self, key: str, data: bytes, content_type: str, digest: bytes, action: str) -> None:
         params: dict[str, Any] = {
             "Bucket": self.bucket,
             "Key": key,
             "Body": data,
             "ContentType": content_type,
-            # The store verifies the body against our SHA-256 and rejects a mismatch.
-            "ChecksumAlgorithm": "SHA256",
-            "ChecksumSHA256": base64.b64encode(digest).decode("ascii"),
         }
+        if self.checksum_mode == "when_supported":
+            # The store verifies the body against our SHA-256 and rejects a mismatch.
+            params["ChecksumAlgorithm"] = "SHA256"
+            params["ChecksumSHA256"] = base64.b64encode(digest).decode("ascii")
+        # Under "when_required" no checksum header at all: the store may refuse them. The
+        # SHA-256 is still recorded by the caller and checked on every read.
         if self.sse:
             params["ServerSideEncryption"] = self.sse
         try:
             self.client.put_object(**params)
         except (ClientError, BotoCoreError) as exc:
-            raise self._fail("upload", key, exc) from exc
+            raise self._fail(action, key, exc) from exc
 
     def open(self, key: str) -> BinaryIO:
         check_key(key)
@@ -138,7 +167,7 @@ class S3Store:
             for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
                 for item in page.get("Contents", []):
                     # Same rule as the local store: only objects with our key shape.
-                    if not KEY_PATTERN.fullmatch(item["Key"]):
+                    if not is_listed_key(item["Key"]):
                         continue
                     yield StoredObject(
                         key=item["Key"],
@@ -149,7 +178,11 @@ class S3Store:
             raise self._fail("list", prefix, exc) from exc
 
     def check(self) -> None:
-        try:
-            self.client.head_bucket(Bucket=self.bucket)
-        except (ClientError, BotoCoreError) as exc:
-            raise self._fail("head_bucket", None, exc) from exc
+        """Readiness: write a tiny object and delete it, with the settings uploads use.
+
+        A bucket that answers HEAD but refuses writes (checksum headers it does not take,
+        a read-only policy, a full quota) is not ready.
+        """
+        key = probe_key()
+        self._put(key, PROBE_BODY, "text/plain", hashlib.sha256(PROBE_BODY).digest(), "probe")
+        self.delete(key)

@@ -17,8 +17,21 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    # The preview of each file, rendered off the request path and remembered: NULL (never
+    # asked for), pending (a render runs since preview_started_at), ready (preview_pages
+    # derived objects stored next to the file), failed (preview_error says why; not retried).
+    with op.batch_alter_table('evidence', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('preview_status', sa.String(length=20), nullable=True))
+        batch_op.add_column(sa.Column('preview_pages', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('preview_error', sa.String(length=200), nullable=True))
+        batch_op.add_column(
+            sa.Column('preview_started_at', sa.DateTime(timezone=True), nullable=True)
+        )
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table('evidence', schema=None) as batch_op:
+        batch_op.drop_column('preview_started_at')
+        batch_op.drop_column('preview_error')
+        batch_op.drop_column('preview_pages')
+        batch_op.drop_column('preview_status')

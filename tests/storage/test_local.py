@@ -17,8 +17,12 @@ from storage import (
     StorageError,
     StoredObject,
     create_store,
+    delete_with_derived,
+    derived_prefix,
+    evidence_key_of,
     missing_settings,
     new_key,
+    preview_key,
 )
 from storage.local import LocalStore
 
@@ -253,6 +257,15 @@ BAD_KEYS = [
     f"tickets\\{HEX}\\{HEX}",
     f"uploads/{HEX}/{HEX}",
     f"tickets/{HEX}/passport.pdf",
+    f"tickets/{HEX}/{HEX}.preview/page-0.png",
+    f"tickets/{HEX}/{HEX}.preview/page-01.png",
+    f"tickets/{HEX}/{HEX}.preview/page-1000.png",
+    f"tickets/{HEX}/{HEX}.preview/page-1.gif",
+    f"tickets/{HEX}/{HEX}.preview/../../{HEX}",
+    f"tickets/{HEX}/{HEX}.preview",
+    f"tickets/{HEX}/{HEX}.preview/page-1.png/x",
+    f"readyz/{HEX}/x",
+    "readyz/../x",
     "",
     ".",
 ]
@@ -313,3 +326,43 @@ def test_check_fails_when_root_cannot_exist(tmp_path: Path) -> None:
         store.check()
     with pytest.raises(StorageError, match="cannot write evidence"):
         store.save(new_key(uuid4().hex), b"x", content_type="text/plain", sha256_hex=sha(b"x"))
+
+
+# --- previews: derived objects next to their evidence ---------------------------------------
+
+
+def test_preview_keys_sit_next_to_their_evidence() -> None:
+    key = new_key(uuid4().hex)
+    assert preview_key(key, 1, "png") == f"{key}.preview/page-1.png"
+    assert preview_key(key, 30, "jpg") == f"{key}.preview/page-30.jpg"
+    assert evidence_key_of(preview_key(key, 7, "png")) == key
+    assert evidence_key_of(key) == key
+    assert derived_prefix(key) == f"{key}.preview/"
+    for page, extension in ((0, "png"), (1000, "png"), (1, "gif"), ("1", "png")):
+        with pytest.raises(StorageError):
+            preview_key(key, page, extension)  # type: ignore[arg-type]
+    with pytest.raises(StorageError):
+        preview_key(f"{key}.preview/page-1.png", 1, "png")  # no preview of a preview
+
+
+def test_previews_are_stored_listed_and_deleted_with_their_evidence(
+    store: LocalStore, root: Path
+) -> None:
+    ticket = uuid4().hex
+    key, other = new_key(ticket), new_key(ticket)
+    pages = [preview_key(key, n, "png") for n in (1, 2)]
+    for k in (key, other, *pages):
+        store.save(k, PDF, content_type="application/pdf", sha256_hex=sha(PDF))
+    assert mode(root / key) == 0o600
+    assert mode(root / f"{key}.preview") == 0o700
+    assert sorted(o.key for o in store.list()) == sorted([key, other, *pages])
+    assert sorted(o.key for o in store.list(derived_prefix(key))) == sorted(pages)
+    with store.open(pages[1]) as fh:
+        assert fh.read() == PDF
+
+    assert sorted(delete_with_derived(store, key)) == sorted([key, *pages])
+
+    assert [o.key for o in store.list()] == [other]
+    assert not (root / f"{key}.preview").exists()  # the emptied folder went too
+    assert delete_with_derived(store, other) == [other]
+    assert list(store.list()) == []

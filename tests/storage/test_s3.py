@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import re
 import socket
 import urllib.request
 from datetime import UTC, datetime, timedelta, timezone
@@ -147,7 +148,9 @@ def test_bad_keys_are_refused(store: S3Store, key: str) -> None:
 def test_check_passes_on_bucket_and_fails_on_missing_bucket(store: S3Store) -> None:
     store.check()
     missing = S3Store("no-such-evidence-bucket", region=TEST_REGION)
-    with pytest.raises(StorageError, match=r"head_bucket s3://no-such-evidence-bucket failed"):
+    with pytest.raises(
+        StorageError, match=r"probe s3://no-such-evidence-bucket/readyz/[0-9a-f]{32} failed"
+    ):
         missing.check()
     with pytest.raises(StorageError, match="NoSuchBucket"):
         missing.save(new_key(uuid4().hex), PDF, content_type="x/y", sha256_hex=PDF_SHA)
@@ -203,7 +206,8 @@ def test_create_store_builds_configured_client(
     assert meta.endpoint_url == "https://obs.example.test"
     config = meta.config
     assert config.signature_version == "s3v4"
-    assert config.retries == {"mode": "standard"}
+    assert config.retries == {"mode": "standard", "total_max_attempts": 2}
+    assert (config.connect_timeout, config.read_timeout) == (2, 5)
     assert config.request_checksum_calculation == expected
     assert config.response_checksum_validation == expected
 
@@ -274,6 +278,52 @@ def test_put_object_without_sse_sends_no_sse_parameter() -> None:
         stub.assert_no_pending_responses()
 
 
+def test_when_required_sends_no_checksum_parameter() -> None:
+    client = stub_client(**_config_kwargs("when_required"))
+    store = S3Store("evidence", checksum_mode="when_required", client=client)
+    key = new_key(uuid4().hex)
+    with Stubber(client) as stub:
+        stub.add_response(
+            "put_object",
+            {"ETag": '"etag"'},
+            expected_params={
+                "Bucket": "evidence",
+                "Key": key,
+                "Body": PDF,
+                "ContentType": "application/pdf",
+            },
+        )
+        store.save(key, PDF, content_type="application/pdf", sha256_hex=PDF_SHA)
+        stub.assert_no_pending_responses()
+
+
+def test_check_writes_and_deletes_a_probe_object() -> None:
+    client = stub_client()
+    store = S3Store("evidence", client=client)
+    probe = {}
+
+    def remember(params: dict, **_: object) -> None:
+        probe.setdefault("key", params["Key"])
+
+    client.meta.events.register("provide-client-params.s3.PutObject", remember)
+    with Stubber(client) as stub:
+        stub.add_response("put_object", {"ETag": '"etag"'})
+        stub.add_response("delete_object", {})
+        store.check()
+        stub.assert_no_pending_responses()
+    assert re.fullmatch(r"readyz/[0-9a-f]{32}", probe["key"])
+
+
+def _config_kwargs(mode: str) -> dict:
+    config = client_config(mode)
+    return {
+        "signature_version": config.signature_version,
+        "retries": config.retries,
+        "request_checksum_calculation": config.request_checksum_calculation,
+        "response_checksum_validation": config.response_checksum_validation,
+    }
+
+
 def test_service_error_becomes_storage_error_without_secrets() -> None:
     client = stub_client()
     store = S3Store("evidence", client=client)
@@ -318,7 +368,7 @@ def test_stubbed_errors_on_every_operation() -> None:
         stub.add_client_error("delete_object", "NoSuchKey", "gone", 404)
         stub.add_client_error("delete_object", "AccessDenied", "Access Denied", 403)
         stub.add_client_error("list_objects_v2", "AccessDenied", "Access Denied", 403)
-        stub.add_client_error("head_bucket", "403", "Forbidden", 403)
+        stub.add_client_error("put_object", "AccessDenied", "read-only bucket", 403)
 
         with pytest.raises(ObjectMissing):
             store.open(key)
@@ -330,7 +380,9 @@ def test_stubbed_errors_on_every_operation() -> None:
             store.delete(key)
         with pytest.raises(StorageError, match=r"list .* AccessDenied"):
             list(store.list())
-        with pytest.raises(StorageError, match="head_bucket s3://evidence failed: 403"):
+        with pytest.raises(
+            StorageError, match=r"probe s3://evidence/readyz/\w+ failed: AccessDenied"
+        ):
             store.check()
         stub.assert_no_pending_responses()
 
@@ -423,7 +475,7 @@ def test_missing_credentials_become_storage_error(
     store = S3Store(
         "evidence", region=TEST_REGION, endpoint_url=f"http://127.0.0.1:{closed_port()}"
     )
-    with pytest.raises(StorageError, match=r"head_bucket s3://evidence failed: NoCredentialsError"):
+    with pytest.raises(StorageError, match=r"probe s3://evidence/\S+ failed: NoCredentialsError"):
         store.check()
 
 
@@ -455,7 +507,8 @@ def test_round_trip_over_http(moto_server: str, aws_credentials: None) -> None:
     head = store.client.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
     assert head["ContentType"] == "application/pdf"
     assert head["ServerSideEncryption"] == "AES256"
-    assert head["ChecksumSHA256"] == PDF_SHA_B64
+    # when_required: no checksum was sent, so the store has none (our row keeps the SHA-256).
+    assert "ChecksumSHA256" not in head
     assert [(o.key, o.size) for o in store.list()] == [(key, len(PDF))]
     # Plain urllib to the same server, not through botocore: the bytes really are there.
     url = store.client.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key})
@@ -468,5 +521,7 @@ def test_round_trip_over_http(moto_server: str, aws_credentials: None) -> None:
     with pytest.raises(ObjectMissing):
         store.open(key)
     absent = S3Store("absent-bucket", region=TEST_REGION, endpoint_url=moto_server)
-    with pytest.raises(StorageError, match=r"^S3 head_bucket s3://absent-bucket failed: 404"):
+    with pytest.raises(
+        StorageError, match=r"^S3 probe s3://absent-bucket/\S+ failed: NoSuchBucket"
+    ):
         absent.check()

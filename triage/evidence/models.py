@@ -16,9 +16,7 @@ class Evidence(db.Model):
     __tablename__ = "evidence"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    ticket_id: Mapped[str] = mapped_column(
-        ForeignKey("tickets.id", ondelete="CASCADE"), index=True
-    )
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
     material: Mapped[str] = mapped_column(String(40))
     filename: Mapped[str] = mapped_column(String(255))  # sanitised display name only
     size: Mapped[int] = mapped_column(Integer)
@@ -33,5 +31,13 @@ class Evidence(db.Model):
     note: Mapped[str | None] = mapped_column(Text)
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("reviewers.id"))
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    # The page or image preview (triage/review/previews.py): None (never asked for),
+    # "pending" (a render runs, started at preview_started_at), "ready" (preview_pages
+    # derived objects next to the file), "failed" (preview_error says why; never retried).
+    preview_status: Mapped[str | None] = mapped_column(String(20))
+    preview_pages: Mapped[int | None] = mapped_column(Integer)
+    preview_error: Mapped[str | None] = mapped_column(String(200))
+    preview_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     ticket: Mapped[Ticket] = relationship(back_populates="evidence")

@@ -6,7 +6,7 @@
   does get rendered an opaque-origin document with no scripts, forms or plugins.
 - Only JPEG and PNG are `inline` (the review page shows them in <img>); everything else,
   PDFs included, is an `attachment`. PDFs are shown as server-rendered page images
-  instead (see preview.py), because Chromium refuses to render a PDF under `sandbox`
+  instead (see previews.py), because Chromium refuses to render a PDF under `sandbox`
   and we will not let a browser's PDF viewer run a customer's file in our origin.
 - The download name is chosen here, with an extension that matches the checked type,
   and sent per RFC 6266: an ASCII `filename=` fallback and a UTF-8 `filename*=`.
@@ -86,9 +86,17 @@ def evidence_response(item: Evidence, data: bytes, *, download: bool = False) ->
     return _locked_down(response)
 
 
-def page_image_response(png: bytes, item: Evidence, page: int) -> Response:
-    """One rendered PDF page: a PNG we made ourselves, so it may be shown inline."""
-    response = Response(png, mimetype="image/png")
-    name = download_name(item).rsplit(".", 1)[0] + f"-page-{page}.png"
+def page_image_response(picture: bytes, media_type: str, item: Evidence, page: int) -> Response:
+    """One preview picture (a PDF page, or an upright photo): made by us, so shown inline."""
+    response = Response(picture, mimetype=media_type)
+    extension = EXTENSIONS.get(media_type, ".png")
+    name = download_name(item).rsplit(".", 1)[0] + f"-page-{page}{extension}"
     response.headers["Content-Disposition"] = content_disposition("inline", name)
+    return _locked_down(response)
+
+
+def preview_pending_response() -> Response:
+    """A preview picture asked for before it exists: `202`, try again in a moment."""
+    response = Response("The preview is being prepared.", status=202, mimetype="text/plain")
+    response.headers["Retry-After"] = "2"
     return _locked_down(response)

@@ -34,7 +34,7 @@ from forms.review import (
     ReassignForm,
     RequestMaterialsForm,
 )
-from triage.errors import InvalidRequest, RequirementsNotMet, TriageError
+from triage.errors import InvalidRequest, NotFound, RequirementsNotMet, TriageError
 from triage.evidence.models import Evidence
 from triage.extensions import db
 from triage.review import content
@@ -183,6 +183,7 @@ def _render(
         evidence_forms=evidence_forms,
         inline=content.shown_inline,
         previewable=ops.previewable,
+        preview=ops.evidence_preview,
         request_form=forms.get("request") or RequestMaterialsForm(formdata=None, materials=asked),
         decision_form=forms.get("decision") or DecisionForm(formdata=None),
         reassign_form=reassign,
@@ -318,15 +319,31 @@ def evidence_content(evidence_id: str) -> Response:
 @reviewer_required
 def evidence_pages(evidence_id: str):
     item = ops.evidence_by_id(evidence_id)
-    pages = ops.evidence_page_count(item, signed_in_reviewer())
-    db.session.commit()
-    return render_template("review/pages.html", item=item, ticket=item.ticket, pages=pages)
+    view = ops.evidence_preview(item)
+    if view.status == "unavailable":
+        raise NotFound("This file has no page preview: download it instead.")
+    return render_template("review/pages.html", item=item, ticket=item.ticket, view=view)
+
+
+@bp.get("/evidence/<evidence_id>/preview")
+@reviewer_required
+def evidence_preview(evidence_id: str):
+    """The preview part of the review page, for its script to poll until it is ready."""
+    item = ops.evidence_by_id(evidence_id)
+    view = ops.evidence_preview(item)
+    html = render_template(
+        "review/_preview.html", e=item, view=view, inline=content.shown_inline
+    )
+    return html, 200, {"X-Preview-Status": view.status, "Cache-Control": "no-store"}
 
 
 @bp.get("/evidence/<evidence_id>/pages/<int:page>.png")
 @reviewer_required
 def evidence_page(evidence_id: str, page: int) -> Response:
     item = ops.evidence_by_id(evidence_id)
-    png = ops.evidence_page_image(item, signed_in_reviewer(), page)
+    picture = ops.evidence_page_image(item, signed_in_reviewer(), page)
     db.session.commit()
-    return content.page_image_response(png, item, page)
+    if picture is None:
+        return content.preview_pending_response()
+    media_type = ops.evidence_preview(item).media_type or "image/png"
+    return content.page_image_response(picture, media_type, item, page)
