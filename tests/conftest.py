@@ -112,6 +112,9 @@ def app(app_config: dict[str, Any], tmp_path: Path) -> Iterator[Flask]:
 
         upgrade()  # the real migrations, not create_all: they are what production runs
         yield app
+        from triage.review.previews import wait_idle
+
+        wait_idle()  # a background render must not outlive the test's database
         db.session.remove()
         if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
             _reset_postgres(db)

@@ -14,15 +14,16 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.conftest import CHANGE_DIRECT_AUTHENTICATED, csrf_token, isolated_client
+from tests.evidence.shapes import raw_pdf
 
 PASSWORD = "correct horse battery"
-ACTIVE_PDF = b"""%PDF-1.4
-1 0 obj << /Type /Catalog /Pages 2 0 R /OpenAction 3 0 R >> endobj
-2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj
-3 0 obj << /S /JavaScript /JS (app.alert(1)) >> endobj
-trailer << /Root 1 0 R >>
-%%EOF
-"""
+# A one-page PDF that opens with JavaScript: accepted, flagged for the reviewer.
+ACTIVE_PDF = raw_pdf(
+    b"<< /Type /Catalog /Pages 2 0 R /OpenAction 4 0 R >>",
+    b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+    b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
+    b"<< /S /JavaScript /JS (app.alert(1)) >>",
+)
 RESELLER_ENTERPRISE_IN_CHINA = {
     **CHANGE_DIRECT_AUTHENTICATED,
     "customer_type": "reseller",
