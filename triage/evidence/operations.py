@@ -22,8 +22,10 @@ from triage.evidence.models import Evidence
 from triage.extensions import db
 from triage.history.models import record
 from triage.requirements import DOCUMENT_KEYS, INFORMATION_KEYS
+from triage.text import excerpt
 from triage.tickets import status as st
 from triage.tickets.models import Ticket
+from triage.tickets.transitions import transition
 from triage.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -41,16 +43,30 @@ def evidence_store() -> EvidenceStore:
 def add_evidence(
     ticket: Ticket, material: str, filename: str, stream: BinaryIO, actor: str = "customer"
 ) -> Evidence:
-    """Check the file, store it and add its row. Raises FileRefused before anything is stored."""
-    st.require(ticket.status, st.EDITABLE, "add files")
+    """Check the file, store it, then add its row under the ticket's lock; the caller commits.
+
+    Raises FileRefused (`415`/`400`) or UnknownMaterial (`422`) before anything is stored.
+    Then the object is stored, and only then the database is touched, so no lock is held
+    while the store works: one conditional UPDATE takes the ticket's row if the ticket is
+    still editable (api.md "Statuses": `draft` or `needs_more_info`; else InvalidState,
+    `409 invalid_state`), one aggregate checks `TICKET_MAX_FILES`/`TICKET_MAX_BYTES`
+    (FileRefused `file_too_large`, `413`), and the row and its history event are
+    inserted. The lock (the row on PostgreSQL, the database on SQLite) is held to the
+    commit, so parallel uploads, a submission or a withdrawal serialise with this one and
+    the cap holds (security.md "State, text and load"). Whatever refuses after the store
+    leaves the object to the session hook below, which deletes it when the transaction
+    ends without a commit.
+    """
+    st.require(ticket.status, st.EDITABLE, "add files")  # early answer; the UPDATE decides
     if material not in DOCUMENT_KEYS:
         hint = ""
         if material in INFORMATION_KEYS:
             hint = " It is an information item: type it in the information form instead."
-        raise UnknownMaterial(f"“{material}” is not a document this product knows.{hint}")
+        raise UnknownMaterial(  # a short excerpt only: the key was 400 KB once
+            f"“{excerpt(material)}” is not a document this product knows.{hint}"
+        )
     max_bytes = current_app.config["MAX_FILE_BYTES"]
     checked = check_upload(filename, read_limited(stream, max_bytes), max_bytes)
-    _check_ticket_limits(ticket, checked.size)
 
     key = new_key(ticket.id)
     # Registered before the upload: a save that fails half-way (a timeout after S3 wrote
@@ -66,6 +82,8 @@ def add_evidence(
             "We could not store your file just now. Nothing was saved; please try again "
             "in a few minutes."
         ) from exc
+    transition(ticket.id, "upload")  # the ticket's row is ours until the commit
+    _check_ticket_limits(ticket, checked.size)
     item = Evidence(
         ticket_id=ticket.id,
         material=material,
@@ -77,8 +95,9 @@ def add_evidence(
         warnings=list(checked.warnings),
         uploaded_at=utcnow(),
     )
-    ticket.evidence.append(item)
-    ticket.updated_at = utcnow()
+    # Added to the session, not to `ticket.evidence`: appending would load the collection,
+    # one more query on the hottest path (the guard UPDATE already set `updated_at`).
+    db.session.add(item)
     db.session.flush()
     record(ticket.id, actor, "evidence_uploaded", evidence_id=item.id, material=material,
            filename=item.filename, size=item.size, sha256=item.sha256,
@@ -87,9 +106,12 @@ def add_evidence(
 
 
 def _check_ticket_limits(ticket: Ticket, size: int) -> None:
-    # Lock the ticket row (PostgreSQL; SQLite serialises writers anyway) so two parallel
-    # uploads cannot both pass the cap.
-    db.session.execute(select(Ticket.id).where(Ticket.id == ticket.id).with_for_update())
+    """Refuse (FileRefused `file_too_large`) a file of `size` bytes that would take the
+    ticket over `TICKET_MAX_FILES` files or `TICKET_MAX_BYTES` bytes (README, security.md).
+
+    One aggregate query. Call it holding the ticket's lock (`transition(..., "upload")`):
+    only then can no parallel upload commit between this count and our insert.
+    """
     count, total = db.session.execute(
         select(func.count(Evidence.id), func.coalesce(func.sum(Evidence.size), 0)).where(
             Evidence.ticket_id == ticket.id
@@ -119,17 +141,28 @@ def open_evidence(item: Evidence) -> BinaryIO:
 
 
 def sweep_orphans(store: EvidenceStore, grace: timedelta, dry_run: bool = False) -> list[str]:
-    """Delete stored objects older than `grace` that no evidence row points to."""
+    """Delete stored objects older than `grace` that no evidence row points to.
+
+    A preview derived from a file (`<key>.preview/page-<n>.png`) belongs to that file's
+    key: it stays while the key has a row, and an orphaned file goes with its previews.
+    """
+    from storage import delete_with_derived, evidence_key_of
+
     cutoff = utcnow() - grace
-    removed = []
-    for obj in store.list("tickets/"):
-        if obj.modified_at > cutoff:
+    removed: list[str] = []
+    for obj in list(store.list("tickets/")):  # listed first: deleting changes the listing
+        if obj.modified_at > cutoff or obj.key in removed:
             continue  # may belong to a request that has not committed yet
-        if db.session.scalar(select(Evidence.id).where(Evidence.storage_key == obj.key)):
+        owner = evidence_key_of(obj.key)
+        if db.session.scalar(select(Evidence.id).where(Evidence.storage_key == owner)):
             continue
-        if not dry_run:
+        if dry_run:
+            removed.append(obj.key)
+        elif obj.key == owner:
+            removed.extend(k for k in delete_with_derived(store, owner) if k not in removed)
+        else:
             store.delete(obj.key)
-        removed.append(obj.key)
+            removed.append(obj.key)
     return removed
 
 

@@ -1,6 +1,16 @@
-"""The ticket status machine of api.md ("Statuses")."""
+"""The ticket status machine of api.md ("Statuses"). Pure: no Flask, no database.
+
+api.md: `draft` → `awaiting_review` → `in_review` → `approved` | `rejected`, with
+`in_review` → `needs_more_info` → (resubmitted) `awaiting_review`; the customer may withdraw
+any ticket that is not decided; uploads and information changes only in `draft` and
+`needs_more_info`. `TRANSITIONS` says, once for each action, which statuses it may start in;
+`triage.tickets.transitions` turns an entry into the one conditional UPDATE that performs it.
+(`awaiting_second_approval` and `disputed`, from recovery.md, are not built yet.)
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from triage.errors import InvalidState
 
@@ -17,6 +27,41 @@ EDITABLE = (DRAFT, NEEDS_MORE_INFO)
 SUBMITTABLE = (DRAFT, NEEDS_MORE_INFO)
 DECIDED = (APPROVED, REJECTED)
 CLOSED = (APPROVED, REJECTED, WITHDRAWN)
+WITHDRAWABLE = (DRAFT, AWAITING_REVIEW, IN_REVIEW, NEEDS_MORE_INFO)  # "not decided"
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One action on a ticket: the statuses it may start in and the status it leads to.
+
+    `to` is None for the edits that keep the status but are allowed only in `start`
+    (uploads, information, a reviewer's verdict on a file): they take the same guarded
+    UPDATE, so they serialise with every status change of the ticket. `doing` completes
+    "You cannot ..." in the refusal.
+    """
+
+    start: tuple[str, ...]
+    to: str | None
+    doing: str
+
+
+TRANSITIONS: dict[str, Transition] = {
+    # The customer's.
+    "submit": Transition((DRAFT,), AWAITING_REVIEW, "submit"),
+    "resubmit": Transition((NEEDS_MORE_INFO,), AWAITING_REVIEW, "submit"),
+    "withdraw": Transition(WITHDRAWABLE, WITHDRAWN, "withdraw"),
+    "upload": Transition(EDITABLE, None, "add files"),
+    "change_information": Transition(EDITABLE, None, "change the information"),
+    # Reviewers' (each also conditioned on the claim: see triage.review.operations).
+    "claim": Transition((AWAITING_REVIEW,), IN_REVIEW, "take this ticket"),
+    "reassign": Transition((AWAITING_REVIEW, IN_REVIEW), IN_REVIEW, "reassign this ticket"),
+    "release": Transition((IN_REVIEW,), AWAITING_REVIEW, "give this ticket back"),
+    "lapse": Transition((IN_REVIEW,), AWAITING_REVIEW, "hand a lapsed claim back"),
+    "review_evidence": Transition((IN_REVIEW,), None, "review this file"),
+    "request_materials": Transition((IN_REVIEW,), NEEDS_MORE_INFO, "ask for more materials"),
+    "approve": Transition((IN_REVIEW,), APPROVED, "approve this ticket"),
+    "reject": Transition((IN_REVIEW,), REJECTED, "reject this ticket"),
+}
 
 # What a customer reads for each status (the source article's "pending verification" words).
 CUSTOMER_WORDS = {
@@ -42,6 +87,17 @@ _WHILE = {
 }
 
 
+def refusal(status: str, action: str) -> InvalidState:
+    """`409 invalid_state`: "You cannot <action> while the ticket is <status in words>."."""
+    return InvalidState(f"You cannot {action} while the ticket is {_WHILE[status]}.")
+
+
 def require(status: str, allowed: tuple[str, ...], action: str) -> None:
+    """Refuse (InvalidState) unless `status` is one of `allowed`.
+
+    A check of a ticket as read, for an early and specific answer; it guarantees nothing
+    under concurrency. The guarantee is the conditional UPDATE of
+    `triage.tickets.transitions.transition`.
+    """
     if status not in allowed:
-        raise InvalidState(f"You cannot {action} while the ticket is {_WHILE[status]}.")
+        raise refusal(status, action)
