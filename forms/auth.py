@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired
+
+from forms.text import CheckedForm, limited
 
 
-class SignInForm(FlaskForm):
+class SignInForm(CheckedForm):
     email = EmailField(
         "Email address",
-        validators=[DataRequired("Enter your email address."), Length(max=254)],
+        validators=[DataRequired("Enter your email address."), limited("email")],
         render_kw={"autocomplete": "username"},
     )
     password = PasswordField(
         "Password",
-        validators=[DataRequired("Enter your password."), Length(max=1024)],
+        validators=[DataRequired("Enter your password."), limited("password")],
         render_kw={"autocomplete": "current-password"},
     )
 
 
-class SignOutForm(FlaskForm):
+class SignOutForm(CheckedForm):
     pass

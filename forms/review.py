@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, SelectMultipleField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Optional
 
+from forms.text import CheckedForm, limited
 from triage.evidence.reasons import REASONS
 from triage.requirements import MATERIALS, TICKET_TYPES
 from triage.tickets.flags import FLAG_WORDS
@@ -34,13 +34,13 @@ def _choices(pairs) -> list[SelectChoice]:
 TYPE_CHOICES = [(t, TYPE_WORDS[t]) for t in TICKET_TYPES]
 
 
-class ClaimForm(FlaskForm):
+class ClaimForm(CheckedForm):
     type = SelectField(
         "Queue", choices=_choices([("", "Any type"), *TYPE_CHOICES]), validators=[Optional()]
     )
 
 
-class QueueFilterForm(FlaskForm):
+class QueueFilterForm(CheckedForm):
     class Meta:
         csrf = False  # a GET form: it changes nothing
 
@@ -52,11 +52,11 @@ class QueueFilterForm(FlaskForm):
     )
 
 
-class ActionForm(FlaskForm):
+class ActionForm(CheckedForm):
     """A button with nothing but its CSRF token (release)."""
 
 
-class EvidenceReviewForm(FlaskForm):
+class EvidenceReviewForm(CheckedForm):
     decision = RadioField(
         "Decision",
         choices=_choices([("accepted", "Accept"), ("rejected", "Reject")]),
@@ -69,11 +69,11 @@ class EvidenceReviewForm(FlaskForm):
     )
     note = TextAreaField(
         "Note to the customer (optional; required for “Other”)",
-        validators=[Optional(), Length(max=4000)],
+        validators=[Optional(), limited("note")],
     )
 
 
-class RequestMaterialsForm(FlaskForm):
+class RequestMaterialsForm(CheckedForm):
     materials = SelectMultipleField(
         "What do you need?",
         choices=_choices((key, m.label) for key, m in MATERIALS.items()),
@@ -81,20 +81,20 @@ class RequestMaterialsForm(FlaskForm):
     )
     message = TextAreaField(
         "Message to the customer (they read exactly this)",
-        validators=[DataRequired("Write what you need and why."), Length(max=4000)],
+        validators=[DataRequired("Write what you need and why."), limited("message")],
     )
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(CheckedForm):
     decision = RadioField(
         "Decision",
         choices=_choices([("approved", "Approve"), ("rejected", "Reject")]),
         validators=[DataRequired("Choose approve or reject.")],
     )
     note = TextAreaField(
-        "Note to the customer (required to reject)", validators=[Optional(), Length(max=4000)]
+        "Note to the customer (required to reject)", validators=[Optional(), limited("note")]
     )
 
 
-class ReassignForm(FlaskForm):
+class ReassignForm(CheckedForm):
     reviewer = SelectField("Give to", choices=[], validators=[DataRequired()])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_wtf import FlaskForm
 from wtforms import (
     EmailField,
     HiddenField,
@@ -14,8 +13,9 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, Optional
 
+from forms.text import CheckedForm, limited
 from triage.evidence.checks import ACCEPT_ATTRIBUTE
 from triage.tickets.information import ADDRESS_PARTS
 from triage.tickets.operations import RESTRICTION_REASONS
@@ -23,8 +23,10 @@ from triage.tickets.operations import RESTRICTION_REASONS
 try:  # WTForms 3.3 deprecates plain tuples as choices
     from wtforms import SelectChoice
 except ImportError:  # pragma: no cover - older WTForms
+
     def SelectChoice(value: str, label: str) -> tuple[str, str]:
         return (value, label)
+
 
 REQUIRED = "Please choose one."
 
@@ -46,7 +48,7 @@ def sentence(message: str) -> str:
     return message if message.endswith((".", "?", "!", ")")) else f"{message}."
 
 
-class NewTicketForm(FlaskForm):
+class NewTicketForm(CheckedForm):
     customer_type = RadioField(
         "How did you buy our cloud services?",
         choices=_choices(
@@ -58,8 +60,9 @@ class NewTicketForm(FlaskForm):
     )
     real_name_auth = RadioField(
         "Has the account completed real-name authentication?",
-        choices=_choices(("completed", "Yes, completed"),
-                         ("not_completed", "No, or I am not sure")),
+        choices=_choices(
+            ("completed", "Yes, completed"), ("not_completed", "No, or I am not sure")
+        ),
         validators=[Optional()],
     )
     account_type = RadioField(
@@ -68,36 +71,45 @@ class NewTicketForm(FlaskForm):
         validators=[DataRequired(REQUIRED)],
     )
     card_added = RadioField(
-        "Is a credit card added to the account?", choices=YES_NO,
+        "Is a credit card added to the account?",
+        choices=YES_NO,
         validators=[DataRequired(REQUIRED)],
     )
     payments_made = RadioField(
-        "Have payments been made from the account without a card (for example by bank "
-        "transfer)?",
-        choices=YES_NO, default="false", validators=[Optional()],
+        "Have payments been made from the account without a card (for example by bank transfer)?",
+        choices=YES_NO,
+        default="false",
+        validators=[Optional()],
     )
     enterprise_in_china = RadioField(
-        "Is the enterprise registered in the Chinese mainland?", choices=YES_NO,
+        "Is the enterprise registered in the Chinese mainland?",
+        choices=YES_NO,
         validators=[Optional()],
     )
     account_name = StringField(
         "Account name (tenant name or login ID)",
-        validators=[DataRequired("Tell us which account this is about."), Length(max=200)],
+        validators=[DataRequired("Tell us which account this is about."), limited("account_name")],
     )
     contact_email = EmailField(
         "An email address you can read now",
-        validators=[DataRequired("We need a way to reach you."),
-                    Email("Enter an email address like name@example.com."), Length(max=254)],
+        validators=[
+            DataRequired("We need a way to reach you."),
+            Email("Enter an email address like name@example.com."),
+            limited("contact_email"),
+        ],
     )
-    change_mobile = StringField("New mobile number", validators=[Optional(), Length(max=30)])
-    change_email = EmailField("New email address", validators=[Optional(), Length(max=254)])
+    change_mobile = StringField(
+        "New mobile number", validators=[Optional(), limited("change.mobile")]
+    )
+    change_email = EmailField("New email address", validators=[Optional(), limited("change.email")])
     restriction_reason = SelectField(
         "Why was the account restricted or frozen, if you know?",
         choices=_choices(("", "Choose if you know"), *RESTRICTION_REASONS.items()),
         validators=[Optional()],
     )
-    description = TextAreaField("Anything else we should know?",
-                                validators=[Optional(), Length(max=4000)])
+    description = TextAreaField(
+        "Anything else we should know?", validators=[Optional(), limited("description")]
+    )
 
     def payload(self, ticket_type: str) -> dict[str, Any]:
         """The API's creation body from the form's answers."""
@@ -124,39 +136,44 @@ class NewTicketForm(FlaskForm):
 
 
 # Service error keys → the form field they belong next to.
-FIELD_FOR_ERROR = {"change": "change_mobile", "change.mobile": "change_mobile",
-                   "change.email": "change_email"}
+FIELD_FOR_ERROR = {
+    "change": "change_mobile",
+    "change.mobile": "change_mobile",
+    "change.email": "change_email",
+}
 
 
-class UploadForm(FlaskForm):
-    material = HiddenField(validators=[DataRequired()])
+class UploadForm(CheckedForm):
+    material = HiddenField(validators=[DataRequired(), limited("material")])
     files = MultipleFileField("Choose files", render_kw={"accept": ACCEPT_ATTRIBUTE})
 
 
-class SubmitForm(FlaskForm):
+class SubmitForm(CheckedForm):
     explanation = TextAreaField(
         "Why can't you provide the missing items?",
-        validators=[Optional(), Length(max=4000)],
+        validators=[Optional(), limited("explanation")],
     )
 
 
-class WithdrawForm(FlaskForm):
+class WithdrawForm(CheckedForm):
     """Only the CSRF token: withdrawing and forgetting the device ask nothing else."""
 
 
-class InformationForm(FlaskForm):
+class InformationForm(CheckedForm):
     """The CSRF token; the information fields depend on the ticket's rule (see the template)."""
 
 
-class ResumeForm(FlaskForm):
-    reference = StringField("Ticket reference",
-                            validators=[DataRequired("Type the ticket reference."),
-                                        Length(max=20)],
-                            render_kw={"autocomplete": "off", "autocapitalize": "characters"})
-    code = StringField("Access code",
-                       validators=[DataRequired("Type the access code."), Length(max=60)],
-                       render_kw={"autocomplete": "off", "autocapitalize": "characters",
-                                  "spellcheck": "false"})
+class ResumeForm(CheckedForm):
+    reference = StringField(
+        "Ticket reference",
+        validators=[DataRequired("Type the ticket reference."), limited("reference")],
+        render_kw={"autocomplete": "off", "autocapitalize": "characters"},
+    )
+    code = StringField(
+        "Access code",
+        validators=[DataRequired("Type the access code."), limited("code")],
+        render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"},
+    )
 
 
 def information_from_form(form: dict[str, str], keys: list[str]) -> dict[str, Any]:
@@ -171,4 +188,3 @@ def information_from_form(form: dict[str, str], keys: list[str]) -> dict[str, An
         elif key in form:
             values[key] = form[key].strip()
     return values
-

@@ -11,7 +11,7 @@ from flask import Flask
 
 from config import engine_options, load_config
 from storage import create_store
-from triage import cli, errorpages, models, requestlog, security  # noqa: F401 - models: tables
+from triage import cli, errorpages, models, requestlog, security, text  # noqa: F401 - models: tables
 from triage.evidence import operations as evidence_operations
 from triage.extensions import csrf, db, limiter, login_manager, migrate
 
@@ -39,6 +39,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     errorpages.register(app)
     security.register(app)
+    text.register(app)  # checked URL text; bidi controls never rendered raw (security.md)
     requestlog.register(app)
     cli.register(app)
     return app

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+from functools import cache
 from typing import Any
 
 from flask import request
@@ -11,6 +14,7 @@ from triage.errors import InvalidRequest, Unauthorized
 from triage.extensions import db
 from triage.reviewers.models import Reviewer, ReviewerToken
 from triage.secrets import hash_token
+from triage.text import check_field, excerpt, find_problems
 from triage.timeutil import utcnow
 
 
@@ -32,13 +36,135 @@ def reviewer_for_token(token: str) -> Reviewer | None:
     return row.reviewer
 
 
+# Our deepest body is two levels (an address inside the information); JSON nested deeper
+# than this is refused before anything walks it (security.md: "Deeply nested JSON answers 400").
+MAX_JSON_DEPTH = 8
+
+
+def _refuse_constant(name: str) -> float:
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_json(raw: bytes) -> Any:
+    """The JSON document in `raw` (RFC 8259: UTF-8, no NaN or Infinity).
+
+    InvalidRequest for malformed or too deeply nested JSON (the parser's own recursion
+    guard answers RecursionError long before the stack is at risk), and for any string,
+    object keys included, that breaks triage.text's rule for its field: lone surrogates,
+    NUL and other controls, non-characters, over the field's length limit.
+    """
+    try:
+        data = json.loads(raw, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise InvalidRequest(
+            "The body is nested too deeply.",
+            {"body": f"is nested more than {MAX_JSON_DEPTH} levels deep"},
+        ) from None
+    except ValueError as exc:  # also UnicodeDecodeError and over-long integers
+        raise InvalidRequest(
+            "The body must be a JSON object.", {"body": "malformed JSON or not an object"}
+        ) from exc
+    problems = find_problems(data, max_depth=MAX_JSON_DEPTH)
+    if problems:
+        raise InvalidRequest("Some of the text sent is not accepted.", problems)
+    return data
+
+
 def json_body(optional: bool = False) -> dict[str, Any]:
-    """The request's JSON object; InvalidRequest for anything else (malformed, a list...)."""
-    if optional and not request.get_data(cache=True):
+    """The request's JSON object, every string checked (`parse_json`).
+
+    `optional`: an empty body is `{}`. InvalidRequest (400 `invalid_request`, `fields`
+    naming each bad field) for anything else: malformed, not an object, too deep, bad text.
+    """
+    raw = request.get_data(cache=True)
+    if optional and not raw.strip():
         return {}
-    data = request.get_json(silent=True, force=True)
+    data = parse_json(raw)
     if not isinstance(data, dict):
         raise InvalidRequest(
             "The body must be a JSON object.", {"body": "malformed JSON or not an object"}
         )
     return data
+
+
+def form_text(name: str, *, required: bool = True) -> str:
+    """A text field of a multipart or urlencoded body, checked by triage.text's rule.
+
+    InvalidRequest naming the field when it breaks the rule; "" when absent and not required.
+    """
+    value = request.form.get(name)
+    if value is None or not value.strip():
+        if required:
+            raise InvalidRequest(f"“{name}” is required.", {name: "is required"})
+        return ""
+    why = check_field(name, value)
+    if why:
+        raise InvalidRequest(f"“{name}” is not accepted.", {name: why})
+    return value.strip()
+
+
+# Query switches: absent means off; any other word is a mistake to say so, not to read as
+# "off" (schemathesis sent `counts=null` and `download=null`, and both answered 200).
+SWITCH_WORDS = {"1": True, "true": True, "0": False, "false": False}
+
+
+def query_switch(name: str) -> bool:
+    """An on/off query parameter (`SWITCH_WORDS`); absent is off, anything else a 400."""
+    value = request.args.get(name)
+    if value is None:
+        return False
+    if value not in SWITCH_WORDS:
+        raise InvalidRequest(
+            f"“{name}” is a switch.", {name: f"must be one of: {', '.join(SWITCH_WORDS)}"}
+        )
+    return SWITCH_WORDS[value]
+
+
+# Asked of every API call (api.md, "Languages"), whether the operation lists it or not.
+ALWAYS_ALLOWED_QUERY = frozenset({"lang"})
+
+
+@cache
+def _documented_query_parameters() -> dict[tuple[str, str], frozenset[str]]:
+    """(method, path template with blank parameters) -> the query parameters it documents."""
+    from triage.api.openapi import openapi_document
+
+    known: dict[tuple[str, str], frozenset[str]] = {}
+    for path, item in openapi_document()["paths"].items():
+        for method, operation in item.items():
+            if isinstance(operation, dict) and "operationId" in operation:
+                names = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
+                known[(method.upper(), _blank(path))] = frozenset(names)
+    return known
+
+
+def _blank(path: str) -> str:
+    return re.sub(r"<(?:[^:<>]+:)?[^<>]+>|\{[^}]+\}", "{}", path)
+
+
+def refuse_undocumented_query() -> None:
+    """A `before_request` for the API blueprints: a query parameter the OpenAPI document
+    does not list for this operation is a 400 naming it, not silently ignored (a mistyped
+    `?count=true` would otherwise just answer without the counts)."""
+    if request.url_rule is None or not request.args:
+        return
+    allowed = _documented_query_parameters().get((request.method, _blank(request.url_rule.rule)))
+    if allowed is None:
+        return
+    unknown = [name for name in request.args if name not in allowed | ALWAYS_ALLOWED_QUERY]
+    if unknown:
+        raise InvalidRequest(
+            "This operation does not take some of the query parameters sent.",
+            {excerpt(name): "is not a parameter of this operation" for name in unknown[:10]},
+        )
+
+
+def query_text(name: str) -> str | None:
+    """A query parameter checked by triage.text's rule (the app checks every one anyway)."""
+    value = request.args.get(name)
+    if value is None:
+        return None
+    why = check_field(name, value)
+    if why:
+        raise InvalidRequest(f"The parameter “{excerpt(name)}” is not accepted.", {name: why})
+    return value

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from triage.api import SWITCH_WORDS
 from triage.errors import STATUS
 from triage.evidence.checks import DOCX_TYPE, ODT_TYPE
 from triage.evidence.reasons import REASONS
 from triage.requirements import DOCUMENT_KEYS, INFORMATION_KEYS, MATERIALS, TICKET_TYPES
 from triage.requirements.facts import CHOICES
+from triage.review.queue import MAX_LIMIT as QUEUE_MAX_LIMIT
+from triage.text import limit
 from triage.tickets.flags import FLAGS
 from triage.tickets.information import ADDRESS_LABELS, ADDRESS_PARTS, ADDRESS_REQUIRED
 from triage.tickets.models import PRIORITIES
@@ -22,8 +25,14 @@ from triage.tickets.status import STATUSES
 Schema = dict[str, Any]
 
 MAX_FILE_BYTES = 5 * 1024 * 1024  # materials.md, "Upload rules"
-# api.md's codes plus the two the service adds: a store that is down, and our own bug.
-ERROR_STATUS: dict[str, int] = {**STATUS, "server_error": 500}
+# api.md's codes (uploads refused by the structure checks included) plus our own bug.
+ERROR_STATUS: dict[str, int] = {
+    **STATUS,
+    "password_protected": 422,
+    "damaged_file": 422,
+    "service_unavailable": 503,
+    "server_error": 500,
+}
 # The canonical types an upload is stored under (checks.py): nothing else is ever served.
 EVIDENCE_TYPES = (
     "application/pdf",
@@ -50,6 +59,16 @@ def text(description: str = "", **extra: Any) -> Schema:
     if description:
         schema["description"] = description
     return schema
+
+
+def field_text(name: str, description: str = "", **extra: Any) -> Schema:
+    """A text field the clients send, with its length limit from triage/text.py (the same
+    table the API and the pages enforce)."""
+    return text(description, maxLength=limit(name), **extra)
+
+
+# Text a person must have written: something other than spaces (the services strip it).
+NOT_BLANK = {"type": "string", "pattern": "\\S"}
 
 
 def flag(description: str) -> Schema:
@@ -201,7 +220,10 @@ def requirement_schemas() -> dict[str, Schema]:
 
 def address_schema() -> Schema:
     return obj(
-        {part: text(ADDRESS_LABELS[part]) for part in ADDRESS_PARTS},
+        {
+            part: field_text(f"contact_address.{part}", ADDRESS_LABELS[part])
+            for part in ADDRESS_PARTS
+        },
         ADDRESS_REQUIRED,
         additionalProperties=False,
     )
@@ -209,7 +231,10 @@ def address_schema() -> Schema:
 
 def information_properties(for_update: bool) -> dict[str, Schema]:
     def value(key: str) -> Schema:
-        schema = ref("Address") if key == "contact_address" else text(MATERIALS[key].label)
+        if key == "contact_address":
+            schema = ref("Address")
+        else:
+            schema = field_text(key, MATERIALS[key].label)
         return nullable(schema) if for_update else schema
 
     return {key: value(key) for key in MATERIALS if key in INFORMATION_KEYS}
@@ -221,26 +246,47 @@ def ticket_create_schema() -> Schema:
         {
             "type": ref("TicketType"),
             **props,
-            "account_name": text("Tenant name or login ID", maxLength=200),
-            "contact_email": {**EMAIL, "description": "An address the customer can read now"},
+            "account_name": field_text("account_name", "Tenant name or login ID"),
+            "contact_email": {
+                **EMAIL,
+                "maxLength": limit("contact_email"),
+                "description": "An address the customer can read now",
+            },
             "change": obj(
                 {
-                    "mobile": text("New mobile number"),
-                    "email": {**EMAIL, "description": "New email address"},
+                    "mobile": nullable(field_text("change.mobile", "New mobile number")),
+                    "email": nullable(
+                        {**EMAIL, "maxLength": limit("change.email"), "description": "New email"}
+                    ),
                 },
-                anyOf=[{"required": ["mobile"]}, {"required": ["email"]}],
+                anyOf=[
+                    {"required": ["mobile"], "properties": {"mobile": NOT_BLANK}},
+                    {"required": ["email"], "properties": {"email": NOT_BLANK}},
+                ],
                 description="account_change: the new mobile number, email, or both",
             ),
-            "restriction_reason": ref("RestrictionReason"),
-            "description": text("Free text", maxLength=4000),
+            "restriction_reason": nullable(ref("RestrictionReason")),
+            "description": nullable(field_text("description", "Free text")),
         },
         ["type", "account_type", "card_added", "account_name", "contact_email"],
     )
+    # The cross-field rules validate_new_ticket enforces (materials.md, ruling 6: a partner
+    # need not answer real-name authentication).
     schema["allOf"] = [
         {
             "if": {"properties": {"type": {"const": "account_change"}}, "required": ["type"]},
-            "then": {"required": ["customer_type", "real_name_auth", "change"]},
-        }
+            "then": {"required": ["customer_type", "change"]},
+        },
+        {
+            "if": {
+                "properties": {
+                    "type": {"const": "account_change"},
+                    "customer_type": {"enum": ["direct", "reseller"]},
+                },
+                "required": ["type", "customer_type"],
+            },
+            "then": {"required": ["real_name_auth"]},
+        },
     ]
     return schema
 
@@ -357,7 +403,13 @@ def ticket_schemas() -> dict[str, Schema]:
             additionalProperties=False,
             description="Information keys of the ticket; null or an empty value removes one",
         ),
-        "SubmitRequest": obj({"explanation": text("Required to submit an incomplete ticket")}),
+        "SubmitRequest": obj(
+            {
+                "explanation": nullable(
+                    field_text("explanation", "Required to submit an incomplete ticket")
+                )
+            }
+        ),
     }
 
 
@@ -418,44 +470,72 @@ def reviewer_schemas() -> dict[str, Schema]:
         "QueueItem": queue_item,
         "Queue": queue,
         "ReviewTicket": review_ticket,
-        "ClaimRequest": obj({"type": ref("TicketType")}),
+        "ClaimRequest": obj(
+            {"type": ref("TicketType")}, description="Leave `type` out to take any type"
+        ),
         "EvidenceReviewRequest": obj(
             {
                 "decision": enum(("accepted", "rejected")),
-                "reason": ref("RejectionReason"),
-                "note": text(),
+                "reason": nullable(ref("RejectionReason")),
+                "note": nullable(field_text("note", "What the customer reads")),
             },
             ["decision"],
+            description="A rejection needs a reason; rejecting for `other` needs a note. "
+            "A reason sent with an acceptance is checked, then ignored.",
             allOf=[
                 {
                     "if": {"properties": {"decision": {"const": "rejected"}}},
-                    "then": {"required": ["reason"]},
+                    "then": {
+                        "required": ["reason"],
+                        "properties": {"reason": ref("RejectionReason")},
+                    },
                 },
                 {
-                    "if": {"properties": {"reason": {"const": "other"}}, "required": ["reason"]},
-                    "then": {"required": ["note"]},
+                    "if": {
+                        "properties": {
+                            "decision": {"const": "rejected"},
+                            "reason": {"const": "other"},
+                        },
+                        "required": ["decision", "reason"],
+                    },
+                    "then": {"required": ["note"], "properties": {"note": NOT_BLANK}},
                 },
             ],
         ),
         "MaterialsRequest": obj(
             {
-                "materials": {**array(ref("MaterialKey")), "minItems": 1},
-                "message": text("What the customer reads"),
+                "materials": {
+                    **array(ref("MaterialKey")),
+                    "minItems": 1,
+                    "description": "Unknown keys answer 422 unknown_material",
+                },
+                "message": {**field_text("message", "What the customer reads"), **NOT_BLANK},
             },
             ["materials", "message"],
         ),
         "DecisionRequest": obj(
-            {"decision": enum(("approved", "rejected")), "note": text()},
+            {
+                "decision": enum(("approved", "rejected")),
+                "note": nullable(field_text("note", "What the customer reads")),
+            },
             ["decision"],
+            description="A rejection needs a note.",
             allOf=[
                 {
                     "if": {"properties": {"decision": {"const": "rejected"}}},
-                    "then": {"required": ["note"]},
+                    "then": {"required": ["note"], "properties": {"note": NOT_BLANK}},
                 }
             ],
         ),
         "ReassignRequest": obj(
-            {"reviewer": {**EMAIL, "description": "The new reviewer"}}, ["reviewer"]
+            {
+                "reviewer": {
+                    **EMAIL,
+                    "maxLength": limit("reviewer"),
+                    "description": "The new reviewer",
+                }
+            },
+            ["reviewer"],
         ),
         "HistoryEvent": event,
         "History": obj({"events": array(ref("HistoryEvent"), "Oldest first")}, ["events"]),
@@ -534,12 +614,28 @@ ERROR_RESPONSES = {
     422: ("UnknownMaterial", "A material key that does not exist"),
     429: ("RateLimited", "Too many requests"),
     500: ("ServerError", "Something went wrong on the server"),
-    503: ("StorageUnavailable", "The evidence store cannot be reached"),
+    503: (
+        "Unavailable",
+        "The database or the evidence store did not answer in time; nothing was half-done",
+    ),
+}
+# Responses that allow only some of their status's codes: name -> (status, words, codes).
+NARROW_RESPONSES = {
+    "UnknownMaterial": (422, "A material key that does not exist", ("unknown_material",)),
+    "UnprocessableUpload": (
+        422,
+        "A material key that does not exist, a file that needs a password to open, or one "
+        "that does not open or decode completely (the message says what to do)",
+        ("unknown_material", "password_protected", "damaged_file"),
+    ),
 }
 
 
-def error_response(status: int, description: str) -> Schema:
-    codes = [code for code, code_status in ERROR_STATUS.items() if code_status == status]
+def error_response(status: int, description: str, codes: tuple[str, ...] = ()) -> Schema:
+    if not codes:
+        codes = tuple(code for code, code_status in ERROR_STATUS.items() if code_status == status)
+    assert all(ERROR_STATUS[code] == status for code in codes)
+    codes = list(codes)
     narrowed = {"properties": {"error": {"properties": {"code": {"enum": codes}}}}}
     return {
         "description": f"{description} ({', '.join(codes)})",
@@ -548,9 +644,10 @@ def error_response(status: int, description: str) -> Schema:
 
 
 def responses() -> dict[str, Schema]:
-    return {
-        name: error_response(status, words) for status, (name, words) in ERROR_RESPONSES.items()
-    }
+    out = {name: error_response(status, words) for status, (name, words) in ERROR_RESPONSES.items()}
+    for name, (status, words, codes) in NARROW_RESPONSES.items():
+        out[name] = error_response(status, words, codes)
+    return out
 
 
 def json_response(description: str, schema_name: str) -> Schema:
@@ -583,7 +680,11 @@ def operation(
     parameters: list[Schema] | None = None,
     body: Schema | None = None,
     description: str = "",
+    error_names: dict[int, str] | None = None,
+    uses_database: bool = True,
 ) -> Schema:
+    """One operation; every one may answer 500, and 503 when it `uses_database` (a database
+    or store that does not answer in time). `error_names` picks a narrower response."""
     out: Schema = {
         "operationId": operation_id,
         "summary": summary,
@@ -596,10 +697,11 @@ def operation(
         out["parameters"] = parameters
     if body:
         out["requestBody"] = body
-    statuses = sorted({*errors, 500})
+    statuses = sorted({*errors, 500, *((503,) if uses_database and "503" not in ok else ())})
+    names = {s: ERROR_RESPONSES[s][0] for s in statuses} | (error_names or {})
     out["responses"] = {
         **ok,
-        **{str(s): {"$ref": f"#/components/responses/{ERROR_RESPONSES[s][0]}"} for s in statuses},
+        **{str(s): {"$ref": f"#/components/responses/{names[s]}"} for s in statuses},
     }
     return out
 
@@ -704,6 +806,7 @@ def ticket_paths() -> dict[str, Schema]:
                 body=upload_body,
                 ok={"201": json_response("The stored evidence item", "Evidence")},
                 errors=(*CUSTOMER_WRITE_ERRORS, 413, 415, 422, 429, 503),
+                error_names={422: "UnprocessableUpload"},
                 description="Several files may be added under one key. Allowed in draft "
                 "and needs_more_info.",
             ),
@@ -770,13 +873,13 @@ def reviewer_paths() -> dict[str, Schema]:
     queue_parameters = [
         query_parameter("type", ref("TicketType")),
         query_parameter("flag", ref("Flag")),
-        query_parameter("limit", {"type": "integer", "minimum": 1}),
-        query_parameter("counts", {"enum": ["true", "1"]}),
+        query_parameter("limit", {"type": "integer", "minimum": 1, "maximum": QUEUE_MAX_LIMIT}),
+        query_parameter("counts", {"type": "string", "enum": list(SWITCH_WORDS)}),
     ]
     queue_parameters[-1]["description"] = (
         "true: add whole-queue counts (they read every waiting ticket, so they cost time)"
     )
-    download = query_parameter("download", {"enum": ["1"]})
+    download = query_parameter("download", {"type": "string", "enum": list(SWITCH_WORDS)})
     download["description"] = "1: always send as an attachment"
     content = {
         "description": "The file as sniffed at upload, never run by the browser",
@@ -836,7 +939,7 @@ def reviewer_paths() -> dict[str, Schema]:
                 "The file itself; every read is written to the history",
                 parameters=[download],
                 ok={"200": content},
-                errors=(401, 403, 404, 503),
+                errors=(400, 401, 403, 404, 503),
             ),
         },
         "/api/v1/evidence/{id}/review": {
@@ -883,7 +986,16 @@ def reviewer_paths() -> dict[str, Schema]:
 
 def service_paths() -> dict[str, Schema]:
     def public_get(operation_id: str, summary: str, ok: dict[str, Schema]) -> Schema:
-        return {"get": operation(operation_id, summary, tag="Service", security=PUBLIC, ok=ok)}
+        return {
+            "get": operation(
+                operation_id,
+                summary,
+                tag="Service",
+                security=PUBLIC,
+                ok=ok,
+                uses_database=False,
+            )
+        }
 
     return {
         "/api/v1/openapi.json": public_get(

@@ -12,24 +12,35 @@ from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from triage.api import bearer_token, json_body, reviewer_for_token
-from triage.errors import Unauthorized
+from triage.api import (
+    bearer_token,
+    json_body,
+    query_switch,
+    refuse_undocumented_query,
+    reviewer_for_token,
+)
+from triage.errors import InvalidRequest, Unauthorized
 from triage.extensions import db
+from triage.requirements import TICKET_TYPES
 from triage.review import content
 from triage.review import operations as ops
 from triage.review.queue import queue, queue_item_json
 from triage.review.serialize import review_ticket_json
 from triage.reviewers.models import Reviewer
+from triage.security import count_failed_token, refuse_token_guessing
 from triage.tickets.operations import ticket_by_reference
 from triage.tickets.serialize import evidence_json
 
 bp = Blueprint("review_api", __name__, url_prefix="/api/v1")
+bp.before_request(refuse_undocumented_query)  # the OpenAPI document lists each
 
 
 @bp.before_request
 def authenticate() -> None:
+    refuse_token_guessing()  # 429 once this address has failed too often
     reviewer = reviewer_for_token(bearer_token())
     if reviewer is None:
+        count_failed_token()
         raise Unauthorized(
             "This endpoint is for reviewers: send a reviewer's API token. A ticket's access "
             "code opens only that ticket."
@@ -44,7 +55,13 @@ def _reviewer() -> Reviewer:
 @bp.get("/queue")
 def list_queue() -> Response:
     args = request.args
-    with_counts = args.get("counts", "").lower() in {"1", "true", "yes"}
+    empty = [name for name in ("type", "flag", "limit") if args.get(name) == ""]
+    if empty:  # the page's "any" filter is the empty choice; the API's is no parameter
+        raise InvalidRequest(
+            "Leave a filter out rather than sending it empty.",
+            {name: "is empty: leave the parameter out for no filter" for name in empty},
+        )
+    with_counts = query_switch("counts")
     page = queue(args.get("type"), args.get("flag"), args.get("limit"), with_counts=with_counts)
     # Serialised before the commit, which would expire every ticket and re-read it.
     body: dict[str, Any] = {"items": [queue_item_json(t) for t in page.items], "total": page.total}
@@ -56,7 +73,12 @@ def list_queue() -> Response:
 
 @bp.post("/queue/claim")
 def claim() -> Response | tuple[str, int]:
-    ticket = ops.claim_next(_reviewer(), json_body(optional=True).get("type"))
+    body = json_body(optional=True)
+    if "type" in body and body["type"] not in TICKET_TYPES:  # "any type" is no `type` at all
+        raise InvalidRequest(
+            "Unknown ticket type.", {"type": f"must be one of: {', '.join(TICKET_TYPES)}"}
+        )
+    ticket = ops.claim_next(_reviewer(), body.get("type"))
     body = review_ticket_json(ticket) if ticket is not None else None
     db.session.commit()
     if body is None:
@@ -82,10 +104,11 @@ def reassign(reference: str) -> Response:
 
 @bp.get("/evidence/<evidence_id>/content")
 def evidence_content(evidence_id: str) -> Response:
+    download = query_switch("download")
     item = ops.evidence_by_id(evidence_id)
     data = ops.read_evidence(item, _reviewer(), "api")
     db.session.commit()
-    return content.evidence_response(item, data, download=request.args.get("download") == "1")
+    return content.evidence_response(item, data, download=download)
 
 
 @bp.post("/evidence/<evidence_id>/review")

@@ -5,10 +5,13 @@ Services flush and never commit; the page or API endpoint commits.
 Claims are leases. A claim lasts `CLAIM_IDLE_MINUTES` after the holder's last action on
 the ticket; every action extends it. An expired claim is handed back to the queue
 (`claim_lapsed`) whenever the queue is read or a ticket claimed, and nobody may act on it
-meanwhile. Every change to a claimed ticket first runs one conditional UPDATE on its
-row ("still in review, still held by the same reviewer, lease not over"): it extends the
-lease, takes the row's write lock (PostgreSQL) or the database's (SQLite) until commit,
-and proves that nobody changed the ticket since it was read.
+meanwhile. Every action on a claimed ticket IS one conditional UPDATE of its row
+(`_act`: "still in review, still held by the same reviewer, lease not over", with the new
+status and the extended or ended lease in the same statement; the statuses each action
+may start in are `triage.tickets.status.TRANSITIONS`, api.md "Statuses"). It takes the
+row's write lock (PostgreSQL) or the database's (SQLite) until commit and proves that
+nobody changed the ticket since it was read; of two conflicting actions, customer's or
+reviewer's, exactly one matches and the other answers `409 invalid_state`.
 """
 
 from __future__ import annotations
@@ -18,11 +21,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select, update
-from sqlalchemy.orm import attributes
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm.util import identity_key
 
 from storage import StorageError
+from triage import text as text_rules
 from triage.errors import (
     Forbidden,
     InvalidRequest,
@@ -37,17 +40,18 @@ from triage.evidence.reasons import REASONS
 from triage.extensions import db
 from triage.history.models import Event, record
 from triage.requirements import MATERIALS, TICKET_TYPES
-from triage.review import preview
+from triage.review import previews
 from triage.reviewers.models import Reviewer
 from triage.reviewers.operations import reviewer_by_email
 from triage.tickets import status as st
 from triage.tickets.checklist import ticket_state
-from triage.tickets.information import clean_text
 from triage.tickets.models import MaterialRequest, Ticket
+from triage.tickets.status import TRANSITIONS
+from triage.tickets.transitions import try_transition
 from triage.timeutil import aware, iso, utcnow
 
 SYSTEM = "system"
-NOTE_LIMIT = 4000
+NOTE_LIMIT = text_rules.limit("note")
 # Each failed attempt means another reviewer took a ticket, so the loop makes progress;
 # the bound only keeps a pathological queue from spinning.
 CLAIM_ATTEMPTS = 25
@@ -80,12 +84,6 @@ def _expire_loaded(ticket_id: str) -> None:
         db.session.expire(loaded)
 
 
-def _clear_claim(ticket: Ticket) -> None:
-    ticket.claimed_by_id = None
-    ticket.claimed_at = None
-    ticket.claim_expires_at = None
-
-
 def lapse_expired_claims(now: datetime | None = None) -> list[str]:
     """Hand tickets whose lease ran out back to the queue; their references."""
     now = now or utcnow()
@@ -96,26 +94,18 @@ def lapse_expired_claims(now: datetime | None = None) -> list[str]:
     ).all()
     lapsed = []
     for ticket_id, reference, holder_id, expired_at in expired:
-        changed = db.session.execute(
-            update(Ticket)
-            .where(
-                Ticket.id == ticket_id,
-                Ticket.status == st.IN_REVIEW,
-                Ticket.claimed_by_id == holder_id,
-                Ticket.claim_expires_at <= now,
-            )
-            .values(
-                status=st.AWAITING_REVIEW,
-                claimed_by_id=None,
-                claimed_at=None,
-                claim_expires_at=None,
-                updated_at=now,
-            )
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if changed != 1:
+        # The lease as read, and still over: a holder who acted meanwhile keeps the ticket.
+        if not try_transition(
+            ticket_id,
+            "lapse",
+            Ticket.claimed_by_id == holder_id,
+            Ticket.claim_expires_at <= now,
+            claimed_by_id=None,
+            claimed_at=None,
+            claim_expires_at=None,
+            updated_at=now,
+        ):
             continue  # another request lapsed it first
-        _expire_loaded(ticket_id)
         holder = db.session.get(Reviewer, holder_id) if holder_id else None
         record(
             ticket_id,
@@ -143,10 +133,12 @@ def _not_in_review(ticket: Ticket, action: str) -> InvalidState:
     return InvalidState(f"You cannot {action} now: {why}.")
 
 
-def _hold(ticket: Ticket, reviewer: Reviewer, action: str) -> datetime:
-    """Refuse unless the ticket is in review and the caller holds it (or is a lead).
+def _check_hold(ticket: Ticket, reviewer: Reviewer, action: str) -> datetime:
+    """Refuse early, from the ticket as read; returns now.
 
-    Extends the lease and locks the ticket for the rest of the transaction; returns now.
+    InvalidState unless the ticket is in review with a live claim; Forbidden unless the
+    caller holds it or is a lead. A check of what was read, for a precise answer before
+    any input is looked at; the guarantee is the conditional UPDATE of `_act`.
     """
     now = utcnow()
     if ticket.status != st.IN_REVIEW:
@@ -162,27 +154,31 @@ def _hold(ticket: Ticket, reviewer: Reviewer, action: str) -> datetime:
             f"{current_app.config['CLAIM_IDLE_MINUTES']} minutes without activity, so it "
             "went back to the queue. Take it again to go on."
         )
-    new_end = lease_end(now)
-    changed = db.session.execute(
-        update(Ticket)
-        .where(
-            Ticket.id == ticket.id,
-            Ticket.status == st.IN_REVIEW,
-            Ticket.claimed_by_id == ticket.claimed_by_id,
-            Ticket.claim_expires_at > now,
-        )
-        .values(claim_expires_at=new_end, updated_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if changed != 1:
-        db.session.expire(ticket)
-        raise InvalidState(
-            "This ticket changed while you were working on it (another reviewer or the "
-            "customer acted on it). Reload it and try again."
-        )
-    attributes.set_committed_value(ticket, "claim_expires_at", new_end)
-    attributes.set_committed_value(ticket, "updated_at", now)
     return now
+
+
+def _act(ticket: Ticket, action: str, now: datetime, **values: Any) -> None:
+    """Perform `action` (status.TRANSITIONS) on a held ticket as ONE conditional UPDATE.
+
+    `WHERE id AND status IN (<start>) AND claimed_by_id = <holder as read> AND
+    claim_expires_at > now` (api.md "Statuses", "Reviewers"): if the customer withdrew,
+    another reviewer or a lead took the ticket, or the lease ran out since it was read,
+    nothing matches and this raises InvalidState (`409 invalid_state`). `values` are
+    written in the same statement; by default the lease is extended (every action is
+    activity). The row stays locked (PostgreSQL) or the database (SQLite) until commit.
+    """
+    values.setdefault("claim_expires_at", lease_end(now))
+    values.setdefault("updated_at", now)
+    held = (Ticket.claimed_by_id == ticket.claimed_by_id, Ticket.claim_expires_at > now)
+    if try_transition(ticket.id, action, *held, **values):
+        return
+    db.session.refresh(ticket)
+    if ticket.status != st.IN_REVIEW:
+        raise _not_in_review(ticket, TRANSITIONS[action].doing)
+    raise InvalidState(
+        "This ticket changed while you were working on it (another reviewer took it, or "
+        "the claim lapsed). Reload it and try again."
+    )
 
 
 def _touch_if_holder(ticket: Ticket, reviewer: Reviewer) -> None:
@@ -220,32 +216,21 @@ def _take(
     ticket_id: str,
     reviewer: Reviewer,
     now: datetime,
-    *,
-    from_status: str,
-    from_holder: int | None = None,
+    action: str = "claim",
+    *conditions: ColumnElement[bool],
 ) -> bool:
-    """The atomic step: give the ticket to `reviewer` only if nobody changed it meanwhile."""
-    changed = db.session.execute(
-        update(Ticket)
-        .where(
-            Ticket.id == ticket_id,
-            Ticket.status == from_status,
-            Ticket.claimed_by_id.is_(None)
-            if from_holder is None
-            else Ticket.claimed_by_id == from_holder,
-        )
-        .values(
-            status=st.IN_REVIEW,
-            claimed_by_id=reviewer.id,
-            claimed_at=now,
-            claim_expires_at=lease_end(now),
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if changed == 1:
-        _expire_loaded(ticket_id)
-    return changed == 1
+    """The atomic step: `action` ("claim" or "reassign", status.TRANSITIONS) gives the ticket
+    to `reviewer` with a fresh lease in one conditional UPDATE, only if `conditions` (who
+    held it when it was read) still hold. False if another request changed it first."""
+    return try_transition(
+        ticket_id,
+        action,
+        *conditions,
+        claimed_by_id=reviewer.id,
+        claimed_at=now,
+        claim_expires_at=lease_end(now),
+        updated_at=now,
+    )
 
 
 def claim_next(reviewer: Reviewer, ticket_type: str | None = None) -> Ticket | None:
@@ -267,7 +252,7 @@ def claim_next(reviewer: Reviewer, ticket_type: str | None = None) -> Ticket | N
         if ticket_id is None:
             return None
         now = utcnow()
-        if _take(ticket_id, reviewer, now, from_status=st.AWAITING_REVIEW):
+        if _take(ticket_id, reviewer, now, "claim", Ticket.claimed_by_id.is_(None)):
             ticket = db.session.get(Ticket, ticket_id, populate_existing=True)
             record(
                 ticket.id,
@@ -283,10 +268,9 @@ def claim_next(reviewer: Reviewer, ticket_type: str | None = None) -> Ticket | N
 
 def release(ticket: Ticket, reviewer: Reviewer) -> None:
     """Give a held ticket back to the queue, in its old place."""
-    _hold(ticket, reviewer, "give this ticket back")
+    now = _check_hold(ticket, reviewer, "give this ticket back")
     holder = ticket.claimed_by
-    ticket.status = st.AWAITING_REVIEW
-    _clear_claim(ticket)
+    _act(ticket, "release", now, claimed_by_id=None, claimed_at=None, claim_expires_at=None)
     record(ticket.id, reviewer.actor, "released", reviewer=holder.email if holder else None)
     db.session.flush()
 
@@ -305,9 +289,8 @@ def reassign(ticket: Ticket, lead: Reviewer, to_email: Any) -> Reviewer:
     if ticket.status not in (st.AWAITING_REVIEW, st.IN_REVIEW):
         raise _not_in_review(ticket, "reassign this ticket")
     previous = ticket.claimed_by
-    if not _take(
-        ticket.id, target, utcnow(), from_status=ticket.status, from_holder=ticket.claimed_by_id
-    ):
+    as_read = (Ticket.status == ticket.status, Ticket.claimed_by_id == ticket.claimed_by_id)
+    if not _take(ticket.id, target, utcnow(), "reassign", *as_read):
         raise InvalidState(
             "This ticket changed just now (it was taken or given back). Reload it and try again."
         )
@@ -326,10 +309,12 @@ def reassign(ticket: Ticket, lead: Reviewer, to_email: Any) -> Reviewer:
 
 
 def _note(value: Any, field: str, errors: dict[str, str]) -> str | None:
-    if value in (None, ""):
+    """A reviewer's free text (`note`, `message`) by triage.text's rule for `field`:
+    several lines allowed, at most the table's limit; the problem goes into `errors`."""
+    if value is None or (isinstance(value, str) and not value.strip()):
         return None
     try:
-        return clean_text(value, NOTE_LIMIT) or None
+        return text_rules.clean(value, field) or None
     except ValueError as exc:
         errors[field] = str(exc)
         return None
@@ -344,12 +329,17 @@ def review_evidence(
     was not accepted.
     """
     ticket = item.ticket
-    _hold(ticket, reviewer, "review this file")
+    now = _check_hold(ticket, reviewer, "review this file")
     errors: dict[str, str] = {}
     if decision not in REVIEW_DECISIONS:
         errors["decision"] = "must be “accepted” or “rejected”"
     note = _note(note, "note", errors)
-    if decision == "rejected":
+    if reason not in (None, "") and (not isinstance(reason, str) or reason not in REASONS):
+        # Even with an acceptance, where a valid reason is ignored: `{}` is no reason code.
+        errors["reason"] = f"must be one of: {', '.join(REASONS)}"
+    elif reason == "" and decision != "rejected":
+        errors["reason"] = f"must be one of: {', '.join(REASONS)} (or left out)"
+    elif decision == "rejected":
         if reason in (None, ""):
             errors["reason"] = "is required to reject a file: the customer reads it"
         elif reason not in REASONS:
@@ -358,6 +348,8 @@ def review_evidence(
             errors["note"] = "is required with the reason “other”: say what is wrong"
     if errors:
         raise InvalidRequest("The review was not saved.", errors)
+    # Serialised with every status change of the ticket (and extends the lease).
+    _act(ticket, "review_evidence", now)
     item.decision = decision
     item.reason = reason if decision == "rejected" else None
     item.note = note
@@ -382,7 +374,7 @@ def request_materials(
     ticket: Ticket, reviewer: Reviewer, materials: Any, message: Any
 ) -> MaterialRequest:
     """Ask the customer for more (any material key, ruling 9); the ticket waits for them."""
-    _hold(ticket, reviewer, "ask for more materials")
+    now = _check_hold(ticket, reviewer, "ask for more materials")
     errors: dict[str, str] = {}
     if (
         not isinstance(materials, list)
@@ -398,16 +390,18 @@ def request_materials(
         raise InvalidRequest("The request was not sent.", errors)
     unknown = [m for m in materials if m not in MATERIALS]
     if unknown:
+        shown = [text_rules.excerpt(m) for m in unknown[:5]]  # never a long echo
         raise UnknownMaterial(
-            f"Unknown material key{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}.",
-            unknown=unknown,
+            f"Unknown material key{'s' if len(unknown) > 1 else ''}: {', '.join(shown)}.",
+            unknown=shown,
         )
     materials = list(dict.fromkeys(materials))
-    now = utcnow()
+    _act(
+        ticket, "request_materials", now, claimed_by_id=None, claimed_at=None,
+        claim_expires_at=None,
+    )
     asked = MaterialRequest(materials=materials, message=text, at=now, reviewer_id=reviewer.id)
     ticket.requests.append(asked)
-    ticket.status = st.NEEDS_MORE_INFO
-    _clear_claim(ticket)
     record(ticket.id, reviewer.actor, "materials_requested", materials=materials, message=text)
     db.session.flush()
     return asked
@@ -415,7 +409,7 @@ def request_materials(
 
 def decide(ticket: Ticket, reviewer: Reviewer, decision: Any, note: Any = None) -> None:
     """Approve (only when accepted evidence meets the rule) or reject (with a note)."""
-    _hold(ticket, reviewer, "decide this ticket")
+    now = _check_hold(ticket, reviewer, "decide this ticket")
     errors: dict[str, str] = {}
     if decision not in DECISIONS:
         errors["decision"] = "must be “approved” or “rejected”"
@@ -424,7 +418,16 @@ def decide(ticket: Ticket, reviewer: Reviewer, decision: Any, note: Any = None) 
         errors["note"] = "is required to reject a ticket: tell the customer why"
     if errors:
         raise InvalidRequest("The decision was not saved.", errors)
+    _act(
+        ticket, "approve" if decision == "approved" else "reject", now, decided_at=now,
+        decision_note=note, claimed_by_id=None, claimed_at=None, claim_expires_at=None,
+    )
     if decision == "approved":
+        # Read under the lock the UPDATE took, so no verdict on a file (a lead's, in
+        # another request) slips in between this check and the commit. Everything is
+        # re-read: files loaded earlier in this request may be stale. If it fails, the
+        # caller's rollback undoes the UPDATE.
+        db.session.expire_all()
         state = ticket_state(ticket)
         if not state.approvable:
             raise RequirementsNotMet(
@@ -432,10 +435,6 @@ def decide(ticket: Ticket, reviewer: Reviewer, decision: Any, note: Any = None) 
                 "required item. Accept the files that are good, or ask for what is missing.",
                 list(state.approval_missing),
             )
-    ticket.status = decision
-    ticket.decided_at = utcnow()
-    ticket.decision_note = note
-    _clear_claim(ticket)
     record(ticket.id, reviewer.actor, "decided", decision=decision, note=note)
     db.session.flush()
 
@@ -500,39 +499,38 @@ def ticket_history(ticket: Ticket) -> list[Event]:
     )
 
 
-# --- PDF previews -----------------------------------------------------------------------------
+# --- previews -------------------------------------------------------------------------------
 
 
 def previewable(item: Evidence) -> bool:
-    """A PDF without flagged active content, on a server that can render it."""
-    return item.content_type == "application/pdf" and not item.warnings and preview.available()
+    """A file shown as pictures: a PDF (poppler installed), JPEG or PNG, not flagged."""
+    return previews.previewable(item)
 
 
-def _check_previewable(item: Evidence) -> None:
-    if not previewable(item):
-        raise NotFound("This file has no page preview: download it instead.")
+def evidence_preview(item: Evidence) -> previews.PreviewView:
+    """The file's preview state for the review page; starts a background render if none.
+
+    Reads no evidence bytes, so it is not a read for the history; never waits on a render.
+    """
+    return previews.request_preview(item)
 
 
-def evidence_page_count(item: Evidence, reviewer: Reviewer) -> int:
-    """How many pages the viewer shows (the file is read for it, so the read is logged)."""
-    _check_previewable(item)
-    data = _load(item)
+def evidence_page_image(item: Evidence, reviewer: Reviewer, page: int) -> bytes | None:
+    """Page `page` (1-based) of the file's preview, or None while it is being prepared.
+
+    NotFound when the file has no such page to show (not previewable, too large to
+    preview, past the last page); StoreUnavailable when the store fails. A page served
+    is a read of the evidence, written to the history.
+    """
     try:
-        count = preview.page_count(data)
-    except preview.PreviewFailed as exc:
-        current_app.logger.warning("cannot count pages of %s: %s", item.id, exc)
-        count = 0
-    _log_read(item, reviewer, "page_count", pages=count)
-    return min(count, preview.MAX_PAGES)
-
-
-def evidence_page_image(item: Evidence, reviewer: Reviewer, page: int) -> bytes:
-    """One page of a PDF as PNG; NotFound when there is no such page to show."""
-    _check_previewable(item)
-    try:
-        png = preview.render_page(_load(item), page)
-    except preview.PreviewFailed as exc:
-        current_app.logger.info("no page %s of %s to show: %s", page, item.id, exc)
-        raise NotFound("This page cannot be shown: download the file instead.") from exc
-    _log_read(item, reviewer, "preview", page=page)
-    return png
+        picture = previews.read_page(item, page)
+    except LookupError:
+        raise NotFound("This page cannot be shown: download the file instead.") from None
+    except StorageError as exc:
+        current_app.logger.error("cannot read the preview of %s: %s", item.id, exc)
+        raise StoreUnavailable(
+            "The preview could not be read from storage just now. Try again in a few minutes."
+        ) from exc
+    if picture is not None:
+        _log_read(item, reviewer, "preview", page=page)
+    return picture

@@ -4,16 +4,25 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from triage.api import bearer_token, json_body, reviewer_for_token
+from triage.api import (
+    bearer_token,
+    form_text,
+    json_body,
+    refuse_undocumented_query,
+    reviewer_for_token,
+)
 from triage.errors import Forbidden, InvalidRequest, NotFound, Unauthorized
 from triage.evidence.operations import add_evidence
 from triage.extensions import db, limiter
 from triage.requirements import FactsError, parse_facts, resolve
+from triage.requirements.facts import CHOICES, FLAGS
 from triage.tickets import operations as ops
 from triage.tickets.models import Ticket
+from triage.tickets.operations import RESTRICTION_REASONS
 from triage.tickets.serialize import evidence_json, requirements_json, ticket_json
 
 bp = Blueprint("tickets_api", __name__, url_prefix="/api/v1")
+bp.before_request(refuse_undocumented_query)  # the OpenAPI document lists each
 
 # Every customer call is an access-code attempt: count the ones that open nothing
 # (401 wrong code, 404 another ticket's code) per address, across all these endpoints.
@@ -56,10 +65,29 @@ def requirements() -> Response:
     return jsonify(requirements_json(resolve(facts), facts.type))
 
 
+def _json_facts(body: dict) -> None:
+    """JSON answers are JSON: a choice is one of its strings, a yes/no a boolean (the query
+    string and the page's form send words, which `parse_facts` reads; JSON need not)."""
+    fields: dict[str, str] = {}
+    for name, allowed in CHOICES.items():
+        if name in body and body[name] not in allowed:
+            fields[name] = f"must be one of: {', '.join(allowed)}"
+    for name in FLAGS:
+        if name in body and not isinstance(body[name], bool):
+            fields[name] = "must be true or false"
+    reason = body.get("restriction_reason")
+    if reason is not None and (not isinstance(reason, str) or reason not in RESTRICTION_REASONS):
+        fields["restriction_reason"] = f"must be one of: {', '.join(RESTRICTION_REASONS)}"
+    if fields:
+        raise InvalidRequest("Some answers are missing or not valid.", fields)
+
+
 @bp.post("/tickets")
 @limiter.limit("20 per hour; 5 per minute")
 def create() -> tuple[Response, int]:
-    new = ops.create_ticket(json_body())
+    body = json_body()
+    _json_facts(body)
+    new = ops.create_ticket(body)
     db.session.commit()
     body = ticket_json(new.ticket)
     body["access_token"] = new.access_code
@@ -77,7 +105,7 @@ def show(reference: str) -> Response:
 @code_attempts
 def upload(reference: str) -> tuple[Response, int]:
     ticket = _customer_ticket(reference)
-    material = request.form.get("material", "").strip()
+    material = form_text("material", required=False)  # checked text, at most 40 characters
     file = request.files.get("file")
     fields = {}
     if not material:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from triage.evidence.models import Evidence
 from triage.extensions import db
+from triage.text import normalise_name
 from triage.tickets import status as st
 from triage.tickets.checklist import TicketState
 from triage.tickets.models import PRIORITIES, Ticket, TicketFlag
@@ -25,9 +26,21 @@ FLAG_WORDS = {
 OPEN = (st.AWAITING_REVIEW, st.IN_REVIEW, st.NEEDS_MORE_INFO)
 
 
+def account_key(ticket: Ticket) -> str:
+    """The ticket's account name as matched (triage.text.normalise_name: NFKC, case-folded,
+    invisible marks removed), as `create_ticket` stores it in `account_key`.
+
+    Recomputed from the name rather than read, so a ticket stored before the key was
+    normalised still matches; VARCHAR(200), like the column.
+    """
+    return normalise_name(ticket.account_name)[:200]
+
+
 def _repeat_request(ticket: Ticket) -> bool:
+    # Compared in SQL against the stored, normalised key: zero-width, BOM and full-width
+    # variants of a name are the same account (issue 9, "Look-alike text").
     other = select(Ticket.id).where(
-        Ticket.account_key == ticket.account_key,
+        Ticket.account_key == account_key(ticket),
         Ticket.id != ticket.id,
         Ticket.status.in_(OPEN),
     )
@@ -41,7 +54,7 @@ def _duplicate_evidence(ticket: Ticket) -> bool:
     shared = (
         select(Evidence.id)
         .join(Ticket, Ticket.id == Evidence.ticket_id)
-        .where(Evidence.sha256.in_(hashes), Ticket.account_key != ticket.account_key)
+        .where(Evidence.sha256.in_(hashes), Ticket.account_key != account_key(ticket))
     )
     return db.session.scalar(shared.limit(1)) is not None
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
+
+from triage import text as text_rules
 
 ADDRESS_PARTS = ("line1", "line2", "city", "province", "postal_code", "country")
 ADDRESS_REQUIRED = ("line1", "city", "province", "postal_code", "country")
@@ -30,27 +31,27 @@ class InformationError(ValueError):
         self.fields = fields
 
 
-def clean_text(value: Any, limit: int = 200) -> str:
-    if not isinstance(value, str):
-        raise ValueError("must be text")
-    text = unicodedata.normalize("NFC", value).strip()
-    if any(unicodedata.category(ch) == "Cc" for ch in text):
-        raise ValueError("contains control characters")
-    if len(text) > limit:
-        raise ValueError(f"must be at most {limit} characters")
-    return text
+def clean_text(value: Any, limit: int | None = None, field: str = "information") -> str:
+    """`value` as accepted one-line text (triage.text's rule for `field`), NFC, stripped.
+
+    ValueError saying what is wrong: not text, a refused character (lone surrogate, NUL,
+    control, non-character), or longer than `limit` (default: the table's limit for `field`).
+    """
+    return text_rules.clean(value, field, max_length=limit)
 
 
 def clean_email(value: Any) -> str:
-    text = clean_text(value, 254)
+    text = clean_text(value, field="email")
     try:
         return validate_email(text, check_deliverability=False).normalized
     except EmailNotValidError as exc:
-        raise ValueError(f"is not a valid email address ({exc})") from exc
+        raise ValueError(
+            f"is not a valid email address ({text_rules.excerpt(str(exc), 120)})"
+        ) from exc
 
 
 def clean_phone(value: Any) -> str:
-    text = clean_text(value, 30)
+    text = clean_text(value, field="phone_number")
     digits = sum(ch.isdigit() for ch in text)
     if not _PHONE.match(text) or not 6 <= digits <= 17:
         raise ValueError(
@@ -60,7 +61,7 @@ def clean_phone(value: Any) -> str:
 
 
 def clean_account_number(value: Any) -> str:
-    text = clean_text(value, 40)
+    text = clean_text(value, field="bank_account_number")
     if not _ACCOUNT_NUMBER.match(text):
         raise ValueError("must be the account number or IBAN: letters, digits and spaces")
     return text
@@ -74,7 +75,7 @@ def clean_address(value: Any) -> dict[str, str]:
     for part in ADDRESS_PARTS:
         raw = value.get(part) or ""
         try:
-            text = clean_text(raw)
+            text = clean_text(raw, field=f"contact_address.{part}")
         except ValueError as exc:
             errors[f"contact_address.{part}"] = str(exc)
             continue
@@ -83,7 +84,8 @@ def clean_address(value: Any) -> dict[str, str]:
         address[part] = text
     unknown = set(value) - set(ADDRESS_PARTS)
     if unknown:
-        errors["contact_address"] = f"unknown parts: {', '.join(sorted(unknown))}"
+        names = ", ".join(text_rules.excerpt(str(k)) for k in sorted(unknown, key=str)[:5])
+        errors["contact_address"] = f"unknown parts: {names}"
     if errors:
         raise InformationError(errors)
     return address

@@ -20,6 +20,7 @@ from triage.extensions import db
 from triage.history.models import record
 from triage.requirements import MATERIALS, Facts, FactsError, parse_facts, resolve
 from triage.secrets import hash_code, random_code
+from triage.text import excerpt, normalise_name
 from triage.tickets import status as st
 from triage.tickets.checklist import ticket_state
 from triage.tickets.information import (
@@ -30,6 +31,7 @@ from triage.tickets.information import (
     clean_text,
 )
 from triage.tickets.models import PRIORITIES, Ticket
+from triage.tickets.transitions import lock, transition
 from triage.timeutil import utcnow
 
 CUSTOMER = "customer"
@@ -101,11 +103,20 @@ def validate_new_ticket(data: Mapping[str, Any]) -> TicketRequest:
             return None
         return cleaned
 
-    account_name = take("account_name", data.get("account_name"), clean_text, True)
+    account_name = take("account_name", data.get("account_name"), _account_name, True)
     contact_email = take("contact_email", data.get("contact_email"), clean_email, True)
     description = take("description", data.get("description"), _long_text, False)
     change_mobile = change_email = reason = None
     ticket_type = data.get("type")
+    change = data.get("change")
+    if ticket_type != "account_change" and change is not None:
+        # Not used by this type, but never accepted in a shape the API does not document.
+        if not isinstance(change, Mapping):
+            errors["change"] = "must be an object with mobile and/or email"
+        else:
+            for part in ("mobile", "email"):
+                if change.get(part) is not None and not isinstance(change.get(part), str):
+                    errors[f"change.{part}"] = "must be text"
     if ticket_type == "account_change":
         change = data.get("change")
         if change is None:
@@ -135,7 +146,11 @@ def _blank(value: Any) -> bool:
 
 
 def _long_text(value: Any) -> str:
-    return clean_text(value, 4000)
+    return clean_text(value, field="description")
+
+
+def _account_name(value: Any) -> str:
+    return clean_text(value, field="account_name")
 
 
 def create_ticket(data: Mapping[str, Any]) -> NewTicket:
@@ -151,7 +166,7 @@ def create_ticket(data: Mapping[str, Any]) -> NewTicket:
         outcome=resolution.outcome,
         rule=resolution.rule.name if resolution.rule else None,
         account_name=valid.account_name,
-        account_key=valid.account_name.casefold(),
+        account_key=normalise_name(valid.account_name)[:200],  # matched by flags.py
         contact_email=valid.contact_email,
         change_mobile=valid.change_mobile,
         change_email=valid.change_email,
@@ -197,13 +212,17 @@ def update_information(ticket: Ticket, values: Mapping[str, Any], actor: str = C
     unknown = sorted(k for k in values if k not in MATERIALS)
     if unknown:
         raise UnknownMaterial(
-            f"“{unknown[0]}” is not a material this product knows.",
-            fields={k: "is not a known material key" for k in unknown},
+            f"“{excerpt(unknown[0])}” is not a material this product knows.",
+            fields={excerpt(k): "is not a known material key" for k in unknown[:20]},
         )
     try:
         cleaned = clean_information(values, set(information_keys(ticket)))
     except InformationError as exc:
         raise InvalidRequest("Some information is not valid.", exc.fields) from exc
+    # The guard (api.md "Statuses"): still editable, and the row is ours until commit, so a
+    # submission or another change waits; the items are merged into what is stored now.
+    lock(ticket.id, "change_information")
+    db.session.refresh(ticket, ["information"])
     info = dict(ticket.information or {})
     changed = dict(info.get("_changed", {}))
     now = utcnow().isoformat()
@@ -215,18 +234,32 @@ def update_information(ticket: Ticket, values: Mapping[str, Any], actor: str = C
         changed[key] = now
     info["_changed"] = changed
     ticket.information = info  # a new dict, so SQLAlchemy sees the change
-    ticket.updated_at = utcnow()
     record(ticket.id, actor, "information_updated", keys=sorted(cleaned))
     db.session.flush()
 
 
 def submit(ticket: Ticket, explanation: str | None = None) -> None:
-    """Send for review; an incomplete ticket needs an explanation and is flagged `incomplete`."""
+    """Send for review; an incomplete ticket needs an explanation and is flagged `incomplete`.
+
+    api.md "Statuses": `draft` or `needs_more_info` → `awaiting_review`, as one conditional
+    UPDATE; InvalidState (`409 invalid_state`) when the ticket is no longer in either (a
+    withdrawal won), RequirementsNotMet (`409`) when items are missing and no explanation
+    was given. The caller commits, or rolls back on an error.
+    """
     from triage.tickets.flags import triage_at_submission
 
     st.require(ticket.status, st.SUBMITTABLE, "submit")
-    state = ticket_state(ticket)
     explanation = (explanation or "").strip() or None
+    resubmission = ticket.status == st.NEEDS_MORE_INFO
+    action = "resubmit" if resubmission else "submit"
+    # Take the row first (the submission's own condition, changing nothing yet), then read:
+    # an upload or information change that committed before is counted by the checklist
+    # and the flags; one that comes later waits for our commit and finds the ticket
+    # submitted. (The checklist is read before the status changes: a reviewer's open
+    # requests count only while the ticket is `needs_more_info`.)
+    lock(ticket.id, action)
+    db.session.expire(ticket)
+    state = ticket_state(ticket)
     if not state.complete and explanation is None:
         raise RequirementsNotMet(
             "Some required materials are still missing. Add them, or explain why you "
@@ -234,9 +267,7 @@ def submit(ticket: Ticket, explanation: str | None = None) -> None:
             state.missing,
         )
     now = utcnow()
-    resubmission = ticket.status == st.NEEDS_MORE_INFO
-    ticket.status = st.AWAITING_REVIEW
-    ticket.submitted_at = now
+    transition(ticket.id, action, submitted_at=now)  # api.md "Statuses": one conditional UPDATE
     ticket.first_submitted_at = ticket.first_submitted_at or now
     if explanation:
         ticket.explanation = explanation
@@ -248,9 +279,15 @@ def submit(ticket: Ticket, explanation: str | None = None) -> None:
 
 
 def withdraw(ticket: Ticket) -> None:
-    st.require(ticket.status, (st.DRAFT, st.AWAITING_REVIEW, st.IN_REVIEW, st.NEEDS_MORE_INFO),
-               "withdraw")
-    ticket.status = st.WITHDRAWN
-    ticket.claimed_by_id = ticket.claimed_at = ticket.claim_expires_at = None
+    """The customer withdraws a ticket that is not decided (api.md "Statuses").
+
+    InvalidState (`409 invalid_state`) when it is decided or withdrawn already, also when a
+    decision committed between reading the ticket and this UPDATE. Ends any claim.
+    """
+    st.require(ticket.status, st.WITHDRAWABLE, "withdraw")
+    # One conditional UPDATE (api.md "Statuses"): a decision or submission that won the
+    # row first leaves nothing to match, and this answers 409 instead of overwriting it.
+    transition(ticket.id, "withdraw", claimed_by_id=None, claimed_at=None,
+               claim_expires_at=None)
     record(ticket.id, CUSTOMER, "withdrawn")
     db.session.flush()
