@@ -180,12 +180,6 @@ def test_names_are_cleaned_before_the_extension_is_read(make_ticket, sent):
     assert response.json["filename"] == "passport.jpg"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Werkzeug drops the backslashes before the view sees the name; needs the view "
-    "and API to pass triage.evidence.names.multipart_filename(file.headers.get("
-    "'Content-Disposition'), file.filename) to add_evidence (files not owned here)",
-)
 def test_an_old_browsers_windows_path_keeps_its_last_part(make_ticket):
     response = make_ticket().upload(
         "passport", shapes.jpeg(), "C:\\Users\\ana\\Desktop\\passport.jpg"

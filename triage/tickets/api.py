@@ -12,6 +12,7 @@ from triage.api import (
     reviewer_for_token,
 )
 from triage.errors import Forbidden, InvalidRequest, NotFound, Unauthorized
+from triage.evidence.names import uploaded_name
 from triage.evidence.operations import add_evidence
 from triage.extensions import db, limiter
 from triage.requirements import FactsError, parse_facts, resolve
@@ -114,7 +115,7 @@ def upload(reference: str) -> tuple[Response, int]:
         fields["file"] = "is required: send the file as multipart/form-data"
     if fields:
         raise InvalidRequest("The upload needs a material key and a file.", fields)
-    item = add_evidence(ticket, material, file.filename or "", file.stream)
+    item = add_evidence(ticket, material, uploaded_name(file), file.stream)
     body = evidence_json(item)  # before the commit expires the row and a re-read
     db.session.commit()
     return jsonify(body), 201
