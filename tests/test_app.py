@@ -153,8 +153,10 @@ def test_behind_a_trusted_proxy_links_use_the_forwarded_scheme_and_host(app_conf
     )
     untrusted = create_app({**app_config, "TRUSTED_PROXIES": 0})
     untrusted.add_url_rule("/_probe", view_func=probe)
-    assert untrusted.test_client().get("/_probe", headers=forwarded).text.startswith(
-        "http://localhost/"
+    assert (
+        untrusted.test_client()
+        .get("/_probe", headers=forwarded)
+        .text.startswith("http://localhost/")
     )
 
 

@@ -466,8 +466,12 @@ def test_ruling_6_partner_row_applies_to_any_authentication_and_account_type():
 
 
 def test_ruling_6_a_partner_need_not_answer_the_authentication_question():
-    facts = {"type": "account_change", "customer_type": "partner", "account_type": "individual",
-             "card_added": "false"}
+    facts = {
+        "type": "account_change",
+        "customer_type": "partner",
+        "account_type": "individual",
+        "card_added": "false",
+    }
     resolution = resolve(parse_facts(facts))
     assert resolution.rule.name == "partner"
     assert node_json(resolution.requirement) == PARTNER

@@ -52,11 +52,19 @@ def any_store(request: pytest.FixtureRequest, app_config: dict[str, Any]) -> str
 # --- sample files ----------------------------------------------------------------------------
 
 ELF = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 8 + b"\x02\x00\x3e\x00\x01\x00\x00\x00" + b"\x00" * 200
-WINDOWS_EXE = (b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 44
-               + b"\x80\x00\x00\x00" + b"\x00" * 64 + b"PE\x00\x00\x4c\x01" + b"\x00" * 200)
+WINDOWS_EXE = (
+    b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00"
+    + b"\x00" * 44
+    + b"\x80\x00\x00\x00"
+    + b"\x00" * 64
+    + b"PE\x00\x00\x4c\x01"
+    + b"\x00" * 200
+)
 HTML = b"<!DOCTYPE html>\n<html><body><script>alert(document.cookie)</script></body></html>\n"
-SVG = (b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
-       b"<script>alert(1)</script></svg>\n")
+SVG = (
+    b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
+    b"<script>alert(1)</script></svg>\n"
+)
 
 
 def jpeg_bytes(width: int = 8, height: int = 8) -> bytes:
@@ -86,12 +94,21 @@ def pdf_of_size(pdf: bytes, size: int) -> bytes:
 
 # --- the web face ----------------------------------------------------------------------------
 
-UNFREEZE_FORM = {"account_type": "individual", "card_added": "true",
-                 "account_name": "acme-cloud", "contact_email": "owner@example.com"}
-CHANGE_FORM = {"customer_type": "direct", "real_name_auth": "completed",
-               "account_type": "individual", "card_added": "false",
-               "account_name": "acme-cloud", "contact_email": "owner@example.com",
-               "change_mobile": "+44 7700 900123"}
+UNFREEZE_FORM = {
+    "account_type": "individual",
+    "card_added": "true",
+    "account_name": "acme-cloud",
+    "contact_email": "owner@example.com",
+}
+CHANGE_FORM = {
+    "customer_type": "direct",
+    "real_name_auth": "completed",
+    "account_type": "individual",
+    "card_added": "false",
+    "account_name": "acme-cloud",
+    "contact_email": "owner@example.com",
+    "change_mobile": "+44 7700 900123",
+}
 
 
 def form_token(client: FlaskClient, path: str) -> str:
@@ -100,8 +117,9 @@ def form_token(client: FlaskClient, path: str) -> str:
     return csrf_token(page.text)
 
 
-def create_on_web(client: FlaskClient, ticket_type: str = "unfreeze",
-                  answers: dict[str, str] | None = None) -> tuple[str, str]:
+def create_on_web(
+    client: FlaskClient, ticket_type: str = "unfreeze", answers: dict[str, str] | None = None
+) -> tuple[str, str]:
     """File a ticket through the pages; returns (reference, access code)."""
     answers = answers or (UNFREEZE_FORM if ticket_type == "unfreeze" else CHANGE_FORM)
     token = form_token(client, f"/new/{ticket_type}")
@@ -119,16 +137,25 @@ def web_ticket(client: FlaskClient) -> Iterator[tuple[str, str]]:
     yield create_on_web(client)
 
 
-def upload_on_web(client: FlaskClient, reference: str, material: str,
-                  *files: tuple[bytes, str], **headers: str):
+def upload_on_web(
+    client: FlaskClient, reference: str, material: str, *files: tuple[bytes, str], **headers: str
+):
     token = form_token(client, f"/tickets/{reference}")
-    data = {"csrf_token": token, "material": material,
-            "files": [(io.BytesIO(content), name) for content, name in files]}
-    return client.post(f"/tickets/{reference}/evidence", data=data,
-                       content_type="multipart/form-data", headers=headers)
+    data = {
+        "csrf_token": token,
+        "material": material,
+        "files": [(io.BytesIO(content), name) for content, name in files],
+    }
+    return client.post(
+        f"/tickets/{reference}/evidence",
+        data=data,
+        content_type="multipart/form-data",
+        headers=headers,
+    )
 
 
-def post_on_ticket(client: FlaskClient, reference: str, action: str,
-                   data: dict[str, str] | None = None):
+def post_on_ticket(
+    client: FlaskClient, reference: str, action: str, data: dict[str, str] | None = None
+):
     token = form_token(client, f"/tickets/{reference}")
     return client.post(f"/tickets/{reference}/{action}", data={**(data or {}), "csrf_token": token})

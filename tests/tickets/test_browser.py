@@ -40,13 +40,18 @@ def browser_page(live_url):
         browser.close()
 
 
-def test_the_private_link_opens_the_ticket_without_leaking_the_code(make_ticket, live_url,
-                                                                    browser_page):
+def test_the_private_link_opens_the_ticket_without_leaking_the_code(
+    make_ticket, live_url, browser_page
+):
     ticket = make_ticket()
     plain = ticket.token.replace("-", "")
     sent = []
-    browser_page.on("request", lambda request: sent.append(
-        (request.url, request.headers.get("referer", ""), request.post_data or "")))
+    browser_page.on(
+        "request",
+        lambda request: sent.append(
+            (request.url, request.headers.get("referer", ""), request.post_data or "")
+        ),
+    )
     browser_page.goto(f"{live_url}/resume#{ticket.reference}:{ticket.token}")
     browser_page.wait_for_url(f"{live_url}/tickets/{ticket.reference}")
     assert browser_page.inner_text("h1") == f"Ticket {ticket.reference}"
@@ -63,7 +68,8 @@ def test_the_private_link_opens_the_ticket_without_leaking_the_code(make_ticket,
 
 
 def test_a_private_link_with_a_wrong_code_shows_the_error_and_clears_the_address_bar(
-        make_ticket, live_url, browser_page):
+    make_ticket, live_url, browser_page
+):
     ticket = make_ticket()
     browser_page.goto(f"{live_url}/resume#{ticket.reference}:WRONG-CODE")
     browser_page.wait_for_selector("#code-error")

@@ -27,8 +27,9 @@ def broken_folder(app_config, tmp_path):
     app_config["EVIDENCE_DIR"] = str(blocker / "evidence")
 
 
-def test_a_failing_store_answers_503_and_keeps_no_row(broken_folder, make_ticket, pdf_bytes,
-                                                      assert_nothing_stored):
+def test_a_failing_store_answers_503_and_keeps_no_row(
+    broken_folder, make_ticket, pdf_bytes, assert_nothing_stored
+):
     ticket = make_ticket()
     response = ticket.upload("passport", pdf_bytes, "passport.pdf")
     assert response.status_code == 503
@@ -39,9 +40,9 @@ def test_a_failing_store_answers_503_and_keeps_no_row(broken_folder, make_ticket
     assert ticket.get()["evidence"] == []
 
 
-def test_a_failing_store_is_a_friendly_message_next_to_the_file(broken_folder, client,
-                                                                web_ticket, pdf_bytes,
-                                                                assert_nothing_stored):
+def test_a_failing_store_is_a_friendly_message_next_to_the_file(
+    broken_folder, client, web_ticket, pdf_bytes, assert_nothing_stored
+):
     reference, _ = web_ticket
     response = upload_on_web(client, reference, "passport", (pdf_bytes, "passport.pdf"))
     assert response.status_code == 503
@@ -50,8 +51,9 @@ def test_a_failing_store_is_a_friendly_message_next_to_the_file(broken_folder, c
     assert_nothing_stored()
 
 
-def test_a_save_that_fails_after_writing_leaves_no_object(app, make_ticket, pdf_bytes,
-                                                          monkeypatch, assert_nothing_stored):
+def test_a_save_that_fails_after_writing_leaves_no_object(
+    app, make_ticket, pdf_bytes, monkeypatch, assert_nothing_stored
+):
     """A timeout after the store wrote the object: the half-made object is deleted."""
     store = app.extensions["evidence_store"]
     real_save = store.save
@@ -86,8 +88,9 @@ def failing_commit(app_config):
     event.remove(Session, "before_commit", fail)
 
 
-def test_a_failing_commit_deletes_the_object(failing_commit, make_ticket, pdf_bytes,
-                                             assert_nothing_stored):
+def test_a_failing_commit_deletes_the_object(
+    failing_commit, make_ticket, pdf_bytes, assert_nothing_stored
+):
     ticket = make_ticket()
     failing_commit()
     response = ticket.upload("passport", pdf_bytes, "passport.pdf")
@@ -96,8 +99,9 @@ def test_a_failing_commit_deletes_the_object(failing_commit, make_ticket, pdf_by
     assert_nothing_stored()
 
 
-def test_a_failing_commit_deletes_the_object_from_s3(s3_app_config, failing_commit, make_ticket,
-                                                     assert_nothing_stored):
+def test_a_failing_commit_deletes_the_object_from_s3(
+    s3_app_config, failing_commit, make_ticket, assert_nothing_stored
+):
     ticket = make_ticket()
     failing_commit()
     assert ticket.upload("card_front", JPEG, "card.jpg").status_code == 500
@@ -106,8 +110,9 @@ def test_a_failing_commit_deletes_the_object_from_s3(s3_app_config, failing_comm
     assert_nothing_stored()
 
 
-def test_a_failing_commit_on_the_web_form_deletes_the_object(failing_commit, client, web_ticket,
-                                                             pdf_bytes, assert_nothing_stored):
+def test_a_failing_commit_on_the_web_form_deletes_the_object(
+    failing_commit, client, web_ticket, pdf_bytes, assert_nothing_stored
+):
     reference, _ = web_ticket
     failing_commit()
     response = upload_on_web(client, reference, "passport", (pdf_bytes, "passport.pdf"))
@@ -135,8 +140,9 @@ def _age(app, key: str, minutes: int) -> None:
 
 def _orphan(app, ticket_id: str, data: bytes = b"orphan") -> str:
     key = new_key(ticket_id)
-    app.extensions["evidence_store"].save(key, data, content_type="application/pdf",
-                                          sha256_hex=hashlib.sha256(data).hexdigest())
+    app.extensions["evidence_store"].save(
+        key, data, content_type="application/pdf", sha256_hex=hashlib.sha256(data).hexdigest()
+    )
     return key
 
 

@@ -14,10 +14,24 @@ from triage.tickets.information import (
     format_value,
 )
 
-ADDRESS = {"line1": "1 Main Street", "line2": "Flat 4", "city": "Hangzhou",
-           "province": "Zhejiang", "postal_code": "310000", "country": "China"}
-ALL_INFO = {"email", "phone_number", "original_mobile", "user_name", "contact_address",
-            "bank_account_number", "bank_account_name", "last_service"}
+ADDRESS = {
+    "line1": "1 Main Street",
+    "line2": "Flat 4",
+    "city": "Hangzhou",
+    "province": "Zhejiang",
+    "postal_code": "310000",
+    "country": "China",
+}
+ALL_INFO = {
+    "email",
+    "phone_number",
+    "original_mobile",
+    "user_name",
+    "contact_address",
+    "bank_account_number",
+    "bank_account_name",
+    "last_service",
+}
 
 
 @pytest.mark.parametrize(
@@ -33,8 +47,18 @@ def test_good_email_addresses(typed, kept):
     assert clean_email(typed) == kept
 
 
-@pytest.mark.parametrize("typed", ["li.wei", "li@", "@example.com", "li wei@example.com",
-                                   "li@@example.com", "li@example", "x" * 250 + "@e.com"])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "li.wei",
+        "li@",
+        "@example.com",
+        "li wei@example.com",
+        "li@@example.com",
+        "li@example",
+        "x" * 250 + "@e.com",
+    ],
+)
 def test_bad_email_addresses(typed):
     with pytest.raises(ValueError) as error:
         clean_email(typed)
@@ -43,8 +67,14 @@ def test_bad_email_addresses(typed):
 
 @pytest.mark.parametrize(
     "typed",
-    ["+44 7700 900123", "+86 138-0013-8000", "13800138000", "(010) 6552 9988", "+1.415.555.0100",
-     "020 7946 0958"],
+    [
+        "+44 7700 900123",
+        "+86 138-0013-8000",
+        "13800138000",
+        "(010) 6552 9988",
+        "+1.415.555.0100",
+        "020 7946 0958",
+    ],
 )
 def test_good_phone_numbers_are_kept_as_typed(typed):
     assert clean_phone(f"  {typed} ") == typed
@@ -52,8 +82,15 @@ def test_good_phone_numbers_are_kept_as_typed(typed):
 
 @pytest.mark.parametrize(
     "typed",
-    ["12345", "call me", "+44 7700 9001 23 45 67 89 01", "+", "44-", "7700 900123 ext. 4",
-     "+44 (0) 7700 900123 4567 8"],
+    [
+        "12345",
+        "call me",
+        "+44 7700 9001 23 45 67 89 01",
+        "+",
+        "44-",
+        "7700 900123 ext. 4",
+        "+44 (0) 7700 900123 4567 8",
+    ],
 )
 def test_bad_phone_numbers(typed):
     with pytest.raises(ValueError) as error:
@@ -82,8 +119,10 @@ def test_every_missing_address_part_is_named():
 def test_address_parts_must_be_text_and_known():
     with pytest.raises(InformationError) as error:
         clean_address({**ADDRESS, "city": 7, "planet": "Earth"})
-    assert error.value.fields == {"contact_address.city": "must be text",
-                                  "contact_address": "unknown parts: planet"}
+    assert error.value.fields == {
+        "contact_address.city": "must be text",
+        "contact_address": "unknown parts: planet",
+    }
     with pytest.raises(InformationError) as error:
         clean_address("1 Main Street, Hangzhou")
     assert error.value.fields == {"contact_address": "must be an object with the address parts"}
@@ -100,14 +139,25 @@ def test_text_is_normalised_and_checked():
 
 
 def test_clean_information_collects_every_error():
-    values = {"email": "nope", "phone_number": "12", "user_name": "Li Wei",
-              "contact_address": {"line1": "1 Main St"}, "bank_account_number": "#!"}
+    values = {
+        "email": "nope",
+        "phone_number": "12",
+        "user_name": "Li Wei",
+        "contact_address": {"line1": "1 Main St"},
+        "bank_account_number": "#!",
+    }
     with pytest.raises(InformationError) as error:
         clean_information(values, ALL_INFO)
     fields = error.value.fields
-    assert set(fields) == {"email", "phone_number", "bank_account_number",
-                           "contact_address.city", "contact_address.province",
-                           "contact_address.postal_code", "contact_address.country"}
+    assert set(fields) == {
+        "email",
+        "phone_number",
+        "bank_account_number",
+        "contact_address.city",
+        "contact_address.province",
+        "contact_address.postal_code",
+        "contact_address.country",
+    }
 
 
 def test_clean_information_refuses_items_the_ticket_does_not_have():
@@ -124,7 +174,8 @@ def test_an_empty_answer_means_remove(empty):
 
 def test_format_value_joins_the_address_parts():
     assert format_value("contact_address", {**ADDRESS, "line2": ""}) == (
-        "1 Main Street, Hangzhou, Zhejiang, 310000, China")
+        "1 Main Street, Hangzhou, Zhejiang, 310000, China"
+    )
     assert format_value("email", "li@example.com") == "li@example.com"
 
 
@@ -132,8 +183,13 @@ def test_the_api_returns_the_same_validation(make_ticket):
     from tests.tickets.test_api_tickets import NO_PAYMENTS
 
     ticket = make_ticket(NO_PAYMENTS)
-    response = ticket.put_information({"email": "li@", "original_mobile": "+44 7700 900123",
-                                       "contact_address": {**ADDRESS, "postal_code": ""}})
+    response = ticket.put_information(
+        {
+            "email": "li@",
+            "original_mobile": "+44 7700 900123",
+            "contact_address": {**ADDRESS, "postal_code": ""},
+        }
+    )
     assert response.status_code == 400
     fields = response.json["error"]["fields"]
     assert set(fields) == {"email", "contact_address.postal_code"}

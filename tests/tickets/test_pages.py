@@ -39,8 +39,7 @@ def the_ticket():
 
 def preview(client, ticket_type: str, answers: dict[str, str]):
     token = form_token(client, f"/new/{ticket_type}")
-    return client.post(f"/new/{ticket_type}",
-                       data={**answers, "csrf_token": token, "preview": "1"})
+    return client.post(f"/new/{ticket_type}", data={**answers, "csrf_token": token, "preview": "1"})
 
 
 def described_error(html: str, field_id: str) -> str:
@@ -102,8 +101,13 @@ def test_preview_without_javascript_shows_the_any_two_of_three_checklist(client)
     section = response.text.split('id="checklist-preview"')[1].split("</section>")[0]
     assert "Any 2 of these 3" in section
     assert "Any one of these" in section and "All of:" in section
-    for label in ("Passport", "Resident identity card, front", "Driver license",
-                  "Front of the credit card", "Transaction details of the bound credit card"):
+    for label in (
+        "Passport",
+        "Resident identity card, front",
+        "Driver license",
+        "Front of the credit card",
+        "Transaction details of the bound credit card",
+    ):
         assert label in section
     assert checked(response.text, "card_added") == "true"
     assert input_value(response.text, "account_name") == "typed-name"
@@ -139,19 +143,28 @@ def test_preview_with_unanswered_questions_says_which(client):
 
 def test_create_errors_are_next_to_their_fields_and_keep_what_was_typed(client):
     token = form_token(client, "/new/account_change")
-    answers = {**CHANGE_FORM, "account_name": "", "contact_email": "owner@",
-               "change_mobile": "", "change_email": "", "real_name_auth": "",
-               "description": "Phone stolen in Lisbon <b>yesterday</b>"}
+    answers = {
+        **CHANGE_FORM,
+        "account_name": "",
+        "contact_email": "owner@",
+        "change_mobile": "",
+        "change_email": "",
+        "real_name_auth": "",
+        "description": "Phone stolen in Lisbon <b>yesterday</b>",
+    }
     response = client.post("/new/account_change", data={**answers, "csrf_token": token})
     assert response.status_code == 400
     html = response.text
     assert "Please check 4 answers" in html
-    assert ('<a href="#real_name_auth-group">Has the account completed real-name '
-            "authentication? Please choose one.</a>") in html
+    assert (
+        '<a href="#real_name_auth-group">Has the account completed real-name '
+        "authentication? Please choose one.</a>"
+    ) in html
     assert described_error(html, "account_name") == "Tell us which account this is about."
     assert described_error(html, "contact_email") == "Enter an email address like name@example.com."
     assert described_error(html, "change_mobile") == (
-        "Give the new mobile number, the new email address, or both.")
+        "Give the new mobile number, the new email address, or both."
+    )
     assert 'id="real_name_auth-error">Please choose one.' in html
     assert 'aria-describedby="real_name_auth-error"' in html
     # What was typed or chosen is still there, escaped.
@@ -164,11 +177,14 @@ def test_create_errors_are_next_to_their_fields_and_keep_what_was_typed(client):
 
 def test_service_errors_are_shown_as_sentences_next_to_the_field(client):
     token = form_token(client, "/new/account_change")
-    response = client.post("/new/account_change", data={**CHANGE_FORM, "csrf_token": token,
-                                                        "change_mobile": "call me maybe"})
+    response = client.post(
+        "/new/account_change",
+        data={**CHANGE_FORM, "csrf_token": token, "change_mobile": "call me maybe"},
+    )
     assert response.status_code == 400
     assert described_error(response.text, "change_mobile").startswith(
-        "This is not a phone number: use digits, with the country code")
+        "This is not a phone number: use digits, with the country code"
+    )
     assert input_value(response.text, "change_mobile") == "call me maybe"
 
 
@@ -176,7 +192,8 @@ def test_a_post_without_csrf_token_is_refused_with_an_explanation(client):
     response = client.post("/new/unfreeze", data=UNFREEZE_FORM)
     assert response.status_code == 400
     assert "This form has expired or was sent from another site, so nothing was changed" in (
-        response.text)
+        response.text
+    )
     assert ticket_count() == 0
 
 
@@ -193,9 +210,11 @@ def test_the_upload_form_needs_the_csrf_token(client, web_ticket, pdf_bytes):
     import io
 
     reference, _ = web_ticket
-    response = client.post(f"/tickets/{reference}/evidence", content_type="multipart/form-data",
-                           data={"material": "passport",
-                                 "files": (io.BytesIO(pdf_bytes), "passport.pdf")})
+    response = client.post(
+        f"/tickets/{reference}/evidence",
+        content_type="multipart/form-data",
+        data={"material": "passport", "files": (io.BytesIO(pdf_bytes), "passport.pdf")},
+    )
     assert response.status_code == 400
     assert "nothing was changed" in response.text
 
@@ -253,8 +272,9 @@ def test_the_access_code_never_appears_in_a_url(client, new_client):
     reference, code = create_on_web(client)
     other = new_client()
     token = form_token(other, "/resume")
-    response = other.post("/resume", data={"reference": reference, "code": code,
-                                           "csrf_token": token})
+    response = other.post(
+        "/resume", data={"reference": reference, "code": code, "csrf_token": token}
+    )
     locations = [response.headers["Location"]]
     page = other.get(locations[0])
     hrefs = re.findall(r'(?:href|action|src)="([^"]+)"', page.text)
@@ -275,7 +295,8 @@ def test_the_access_code_never_reaches_a_log_line(client, new_client, caplog):
     assert any(reference in record.getMessage() for record in caplog.records)
     for record in caplog.records:
         assert code not in record.getMessage() and code.replace("-", "") not in (
-            record.getMessage())
+            record.getMessage()
+        )
 
 
 def test_the_code_is_stored_only_as_a_hash(client):
@@ -298,29 +319,37 @@ def test_resume_from_another_device_opens_the_ticket(client, new_client):
     reference, code = create_on_web(client)
     phone = new_client()
     assert phone.get(f"/tickets/{reference}").headers["Location"] == (
-        f"/resume?reference={reference}")
+        f"/resume?reference={reference}"
+    )
     page = phone.get(f"/resume?reference={reference}")
-    assert f"To open ticket <span class=\"mono\">{reference}</span> on this device" in page.text
+    assert f'To open ticket <span class="mono">{reference}</span> on this device' in page.text
     assert input_value(page.text, "reference") == reference
-    response = phone.post("/resume", data={"reference": reference.lower(),
-                                           "code": code.replace("-", " ").lower(),
-                                           "csrf_token": csrf_token(page.text)})
+    response = phone.post(
+        "/resume",
+        data={
+            "reference": reference.lower(),
+            "code": code.replace("-", " ").lower(),
+            "csrf_token": csrf_token(page.text),
+        },
+    )
     assert response.status_code == 302
     assert response.headers["Location"] == f"/tickets/{reference}"
     ticket_page = phone.get(f"/tickets/{reference}")
     assert ticket_page.status_code == 200
-    assert f"Ticket <span class=\"mono\">{reference}</span>" in ticket_page.text
+    assert f'Ticket <span class="mono">{reference}</span>' in ticket_page.text
 
 
 def test_resume_with_a_wrong_code_explains_next_to_the_field(client, new_client):
     reference, _code = create_on_web(client)
     other = new_client()
     token = form_token(other, "/resume")
-    response = other.post("/resume", data={"reference": reference, "code": "AAAA-BBBB",
-                                           "csrf_token": token})
+    response = other.post(
+        "/resume", data={"reference": reference, "code": "AAAA-BBBB", "csrf_token": token}
+    )
     assert response.status_code == 400
     assert described_error(response.text, "code").startswith(
-        "This reference and access code do not match a ticket.")
+        "This reference and access code do not match a ticket."
+    )
     assert input_value(response.text, "reference") == reference
     assert other.get(f"/tickets/{reference}").status_code == 302
 
@@ -330,8 +359,9 @@ def test_resume_with_the_code_of_another_ticket_is_refused(client, new_client):
     _, their_code = create_on_web(client)
     other = new_client()
     token = form_token(other, "/resume")
-    response = other.post("/resume", data={"reference": mine, "code": their_code,
-                                           "csrf_token": token})
+    response = other.post(
+        "/resume", data={"reference": mine, "code": their_code, "csrf_token": token}
+    )
     assert response.status_code == 400
     assert "do not match a ticket" in response.text
 
@@ -360,8 +390,9 @@ def test_the_ticket_page_of_another_ticket_redirects_to_resume(client, new_clien
     assert response.headers["Location"] == f"/resume?reference={reference}"
     token = form_token(stranger, "/resume")
     for action in ("submit", "withdraw", "information"):
-        answer = stranger.post(f"/tickets/{reference}/{action}",
-                               data={"csrf_token": token, "explanation": "mine now"})
+        answer = stranger.post(
+            f"/tickets/{reference}/{action}", data={"csrf_token": token, "explanation": "mine now"}
+        )
         assert answer.status_code == 404
     assert the_ticket_by(reference).status == "draft"
 
@@ -399,18 +430,26 @@ def test_ticket_page_shows_the_checklist_with_each_items_state(client, web_ticke
     summary = html.split('id="completeness">')[1].split("</div>")[0]
     assert " ".join(re.sub(r"<[^>]+>", " ", summary).split()) == (
         "Still needed: Any one more of these: Front of the credit card Transaction details "
-        "of the bound credit card for the last 6 months")
+        "of the bound credit card for the last 6 months"
+    )
     assert 'id="file-passport"' in html and 'id="file-card_transactions"' in html
     assert "passport.pdf" in html
-    assert 'What you told us' in html and "owner@example.com" in html
+    assert "What you told us" in html and "owner@example.com" in html
 
 
 def test_information_form_keeps_typed_values_and_ties_errors_to_fields(client):
     reference, _ = create_on_web(client, "account_change", NO_PAYMENTS_FORM)
-    typed = {"original_mobile": "12", "email": "li@", "user_name": "Li Wei",
-             "contact_address.line1": "1 Main Street", "contact_address.line2": "",
-             "contact_address.city": "", "contact_address.province": "Zhejiang",
-             "contact_address.postal_code": "310000", "contact_address.country": "China"}
+    typed = {
+        "original_mobile": "12",
+        "email": "li@",
+        "user_name": "Li Wei",
+        "contact_address.line1": "1 Main Street",
+        "contact_address.line2": "",
+        "contact_address.city": "",
+        "contact_address.province": "Zhejiang",
+        "contact_address.postal_code": "310000",
+        "contact_address.country": "China",
+    }
     response = post_on_ticket(client, reference, "information", typed)
     assert response.status_code == 400
     html = response.text
@@ -422,8 +461,12 @@ def test_information_form_keeps_typed_values_and_ties_errors_to_fields(client):
         assert input_value(html, name) == value
     assert the_ticket().information == {}
 
-    fixed = {**typed, "original_mobile": "", "email": "li@example.com",
-             "contact_address.city": "Hangzhou"}
+    fixed = {
+        **typed,
+        "original_mobile": "",
+        "email": "li@example.com",
+        "contact_address.city": "Hangzhou",
+    }
     response = post_on_ticket(client, reference, "information", fixed)
     assert response.status_code == 302
     html = client.get(response.headers["Location"]).text
@@ -444,15 +487,22 @@ def test_submit_incomplete_lists_what_is_missing_and_asks_why(client, web_ticket
     assert "Any one more of these:" in missing
     assert 'href="#item-card_front"' in missing and 'href="#item-card_transactions"' in missing
     assert "explain why below and submit anyway" in missing
-    assert re.search(r'<textarea[^>]*aria-describedby="submit-missing"[^>]*aria-invalid="true"'
-                     r'[^>]*name="explanation"', html)
+    assert re.search(
+        r'<textarea[^>]*aria-describedby="submit-missing"[^>]*aria-invalid="true"'
+        r'[^>]*name="explanation"',
+        html,
+    )
     assert the_ticket().status == "draft"
 
 
 def test_submit_with_an_explanation_is_flagged_incomplete(client, web_ticket):
     reference, _ = web_ticket
-    response = post_on_ticket(client, reference, "submit",
-                              {"explanation": "My card was cancelled when the phone was stolen."})
+    response = post_on_ticket(
+        client,
+        reference,
+        "submit",
+        {"explanation": "My card was cancelled when the phone was stolen."},
+    )
     assert response.status_code == 302
     html = client.get(f"/tickets/{reference}").text
     assert "Your ticket was submitted." in html
@@ -469,7 +519,8 @@ def test_an_overlong_explanation_is_refused_next_to_the_field(client, web_ticket
     response = post_on_ticket(client, reference, "submit", {"explanation": "x" * 4001})
     assert response.status_code == 400
     assert "Field cannot be longer than 4000 characters." in described_error(
-        response.text, "explanation")
+        response.text, "explanation"
+    )
     assert the_ticket().status == "draft"
 
 
@@ -497,8 +548,10 @@ def test_withdraw(client, web_ticket):
     assert "Withdraw the ticket" not in html and 'id="file-passport"' not in html
     assert the_ticket().status == "withdrawn"
     again = post_on_ticket(client, reference, "withdraw")
-    assert "You cannot withdraw while the ticket is withdrawn" in client.get(
-        again.headers["Location"]).text
+    assert (
+        "You cannot withdraw while the ticket is withdrawn"
+        in client.get(again.headers["Location"]).text
+    )
 
 
 def test_a_ticket_without_a_rule_offers_an_open_upload_form(client):
@@ -520,9 +573,14 @@ def test_a_request_for_more_is_shown_with_what_and_why(client, web_ticket):
     post_on_ticket(client, reference, "submit", {"explanation": "Later."})
     ticket = the_ticket()
     ticket.status = "needs_more_info"
-    db.session.add(MaterialRequest(ticket_id=ticket.id, materials=["driver_license"],
-                                   message="Your passport photo is blurred.",
-                                   at=datetime.now(UTC)))
+    db.session.add(
+        MaterialRequest(
+            ticket_id=ticket.id,
+            materials=["driver_license"],
+            message="Your passport photo is blurred.",
+            at=datetime.now(UTC),
+        )
+    )
     db.session.commit()
     html = client.get(f"/tickets/{reference}").text
     assert "The reviewer asks for more" in html

@@ -42,16 +42,30 @@ def bad_inputs(pdf: bytes) -> dict[str, tuple[bytes, str, str, int]]:
         "no extension": (pdf, "passport", "unsupported_file_type", 415),
         "x.pdf.exe": (pdf, "x.pdf.exe", "unsupported_file_type", 415),
         "only ../": (pdf, "../", "unsupported_file_type", 415),
-        "one byte over the limit": (pdf_of_size(pdf, MAX_FILE + 1), "big.pdf",
-                                    "file_too_large", 413),
+        "one byte over the limit": (
+            pdf_of_size(pdf, MAX_FILE + 1),
+            "big.pdf",
+            "file_too_large",
+            413,
+        ),
         "empty file": (b"", "passport.pdf", "empty_file", 400),
     }
 
 
 CASES = [
-    "linux executable named .jpg", "windows executable named .pdf", "html named .pdf",
-    "html named .jpg", "plain zip named .docx", "svg named .png", "pdf named .jpg", ".txt",
-    "no extension", "x.pdf.exe", "only ../", "one byte over the limit", "empty file",
+    "linux executable named .jpg",
+    "windows executable named .pdf",
+    "html named .pdf",
+    "html named .jpg",
+    "plain zip named .docx",
+    "svg named .png",
+    "pdf named .jpg",
+    ".txt",
+    "no extension",
+    "x.pdf.exe",
+    "only ../",
+    "one byte over the limit",
+    "empty file",
 ]
 
 
@@ -59,8 +73,9 @@ CASES = [
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_api_refuses_and_stores_nothing(any_store, make_ticket, pdf_bytes, case,
-                                        assert_nothing_stored):
+def test_api_refuses_and_stores_nothing(
+    any_store, make_ticket, pdf_bytes, case, assert_nothing_stored
+):
     content, name, code, status = bad_inputs(pdf_bytes)[case]
     ticket = make_ticket()
     response = ticket.upload("passport", content, name)
@@ -83,27 +98,30 @@ def test_refusal_messages_say_which_file_and_why(make_ticket, pdf_bytes):
     assert "empty" in message
 
 
-def test_unknown_material_stores_nothing(any_store, make_ticket, pdf_bytes,
-                                         assert_nothing_stored):
+def test_unknown_material_stores_nothing(any_store, make_ticket, pdf_bytes, assert_nothing_stored):
     response = make_ticket().upload("selfie_with_cat", pdf_bytes, "me.pdf")
     assert response.status_code == 422
     assert response.json["error"]["code"] == "unknown_material"
     assert_nothing_stored()
 
 
-def test_another_tickets_token_stores_nothing(any_store, make_ticket, client, pdf_bytes,
-                                              assert_nothing_stored):
+def test_another_tickets_token_stores_nothing(
+    any_store, make_ticket, client, pdf_bytes, assert_nothing_stored
+):
     mine, theirs = make_ticket(), make_ticket(account_name="victim")
-    response = client.post(f"/api/v1/tickets/{theirs.reference}/evidence", headers=mine.headers,
-                           data={"material": "passport",
-                                 "file": (io.BytesIO(pdf_bytes), "p.pdf")})
+    response = client.post(
+        f"/api/v1/tickets/{theirs.reference}/evidence",
+        headers=mine.headers,
+        data={"material": "passport", "file": (io.BytesIO(pdf_bytes), "p.pdf")},
+    )
     assert response.status_code == 404
     assert response.json["error"]["code"] == "not_found"
     assert_nothing_stored()
 
 
-def test_upload_after_submission_stores_nothing(any_store, make_ticket, pdf_bytes,
-                                                assert_nothing_stored):
+def test_upload_after_submission_stores_nothing(
+    any_store, make_ticket, pdf_bytes, assert_nothing_stored
+):
     ticket = make_ticket()
     assert ticket.submit("I will send the rest later.").status_code == 200
     response = ticket.upload("passport", pdf_bytes, "passport.pdf")
@@ -115,8 +133,12 @@ def test_upload_after_submission_stores_nothing(any_store, make_ticket, pdf_byte
 
 def test_malformed_multipart_stores_nothing(make_ticket, client, assert_nothing_stored):
     ticket = make_ticket()
-    response = client.post(f"/api/v1/tickets/{ticket.reference}/evidence", headers=ticket.headers,
-                           data=b"--x\r\nnonsense", content_type="multipart/form-data; boundary=x")
+    response = client.post(
+        f"/api/v1/tickets/{ticket.reference}/evidence",
+        headers=ticket.headers,
+        data=b"--x\r\nnonsense",
+        content_type="multipart/form-data; boundary=x",
+    )
     assert response.status_code == 400
     assert response.json["error"]["code"] == "invalid_request"
     assert_nothing_stored()
@@ -140,9 +162,13 @@ def test_sha256_size_and_sniffed_type_are_recorded(make_ticket, pdf_bytes, clien
     ticket = make_ticket()
     # The type the client claims is ignored; the content decides.
     response = client.post(
-        f"/api/v1/tickets/{ticket.reference}/evidence", headers=ticket.headers,
-        data={"material": "passport",
-              "file": (io.BytesIO(pdf_bytes), "Passport.PDF", "image/jpeg")})
+        f"/api/v1/tickets/{ticket.reference}/evidence",
+        headers=ticket.headers,
+        data={
+            "material": "passport",
+            "file": (io.BytesIO(pdf_bytes), "Passport.PDF", "image/jpeg"),
+        },
+    )
     assert response.status_code == 201
     item = response.json
     assert item["sha256"] == hashlib.sha256(pdf_bytes).hexdigest()
@@ -151,8 +177,11 @@ def test_sha256_size_and_sniffed_type_are_recorded(make_ticket, pdf_bytes, clien
     assert item["filename"] == "Passport.PDF"
     assert item["material"] == "passport" and item["review"] is None
     row = db.session.scalar(select(Evidence))
-    assert (row.sha256, row.size, row.content_type) == (item["sha256"], len(pdf_bytes),
-                                                        "application/pdf")
+    assert (row.sha256, row.size, row.content_type) == (
+        item["sha256"],
+        len(pdf_bytes),
+        "application/pdf",
+    )
     assert ticket.get()["evidence"] == [item]
 
 
@@ -192,8 +221,7 @@ def test_a_very_long_name_is_shortened_and_keeps_its_extension(make_ticket, pdf_
     assert len(name) <= 120 and name.endswith(".pdf") and name.startswith("护护护")
 
 
-def test_a_name_with_control_characters_is_refused(make_ticket, pdf_bytes,
-                                                   assert_nothing_stored):
+def test_a_name_with_control_characters_is_refused(make_ticket, pdf_bytes, assert_nothing_stored):
     response = make_ticket().upload("passport", pdf_bytes, "pass\x00port.pdf")
     assert response.status_code == 400
     assert response.json["error"]["code"] == "invalid_request"
@@ -236,12 +264,16 @@ def test_the_per_ticket_byte_cap(two_pdfs_per_ticket, make_ticket, pdf_bytes, ap
     assert evidence_count() == 2 and len(stored_keys(app)) == 2
 
 
-def test_a_request_over_max_content_length_is_a_json_413(make_ticket, client, pdf_bytes,
-                                                         assert_nothing_stored):
+def test_a_request_over_max_content_length_is_a_json_413(
+    make_ticket, client, pdf_bytes, assert_nothing_stored
+):
     ticket = make_ticket()
     huge = pdf_of_size(pdf_bytes, MAX_FILE + 512 * 1024)
-    response = client.post(f"/api/v1/tickets/{ticket.reference}/evidence", headers=ticket.headers,
-                           data={"material": "passport", "file": (io.BytesIO(huge), "big.pdf")})
+    response = client.post(
+        f"/api/v1/tickets/{ticket.reference}/evidence",
+        headers=ticket.headers,
+        data={"material": "passport", "file": (io.BytesIO(huge), "big.pdf")},
+    )
     assert response.status_code == 413
     assert response.json["error"]["code"] == "file_too_large"
     assert "5 MB" in response.json["error"]["message"]
@@ -249,7 +281,8 @@ def test_a_request_over_max_content_length_is_a_json_413(make_ticket, client, pd
 
 
 def test_a_request_over_max_content_length_is_a_friendly_page_on_the_web(
-        client, web_ticket, pdf_bytes, assert_nothing_stored):
+    client, web_ticket, pdf_bytes, assert_nothing_stored
+):
     reference, _ = web_ticket
     huge = pdf_of_size(pdf_bytes, MAX_FILE + 512 * 1024)
     response = upload_on_web(client, reference, "passport", (huge, "big.pdf"))
@@ -263,8 +296,7 @@ def test_a_request_over_max_content_length_is_a_friendly_page_on_the_web(
 # --- the S3 backend under mock_aws -----------------------------------------------------------
 
 
-def test_s3_object_has_the_sniffed_type_and_a_server_made_key(s3_app_config, make_ticket,
-                                                              app):
+def test_s3_object_has_the_sniffed_type_and_a_server_made_key(s3_app_config, make_ticket, app):
     from triage.evidence.models import Evidence
     from triage.extensions import db
     from triage.tickets.models import Ticket
@@ -289,19 +321,22 @@ def test_s3_object_has_the_sniffed_type_and_a_server_made_key(s3_app_config, mak
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_web_form_shows_the_refusal_next_to_the_file_input(client, web_ticket, pdf_bytes, case,
-                                                          assert_nothing_stored):
+def test_web_form_shows_the_refusal_next_to_the_file_input(
+    client, web_ticket, pdf_bytes, case, assert_nothing_stored
+):
     content, name, _, status = bad_inputs(pdf_bytes)[case]
     reference, _ = web_ticket
     response = upload_on_web(client, reference, "passport", (content, name))
     assert response.status_code == status
     html = response.text
-    error = re.search(r'<div class="field-error" id="file-passport-error" role="alert">(.*?)</div>',
-                      html, re.S)
+    error = re.search(
+        r'<div class="field-error" id="file-passport-error" role="alert">(.*?)</div>', html, re.S
+    )
     assert error, html
     assert error.group(1).strip()
-    assert re.search(r'id="file-passport"[^>]*aria-describedby="[^"]*file-passport-error',
-                     html, re.S)
+    assert re.search(
+        r'id="file-passport"[^>]*aria-describedby="[^"]*file-passport-error', html, re.S
+    )
     assert 'aria-invalid="true"' in html
     # The other items' inputs carry no error.
     assert 'id="file-card_front-error"' not in html
@@ -310,8 +345,9 @@ def test_web_form_shows_the_refusal_next_to_the_file_input(client, web_ticket, p
 
 def test_web_upload_adds_files_and_says_so(client, web_ticket, pdf_bytes, app):
     reference, _ = web_ticket
-    response = upload_on_web(client, reference, "card_front", (JPEG, "front.jpg"),
-                             (pdf_bytes, "front.pdf"))
+    response = upload_on_web(
+        client, reference, "card_front", (JPEG, "front.jpg"), (pdf_bytes, "front.pdf")
+    )
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/tickets/{reference}#item-card_front")
     page = client.get(f"/tickets/{reference}").text
@@ -320,11 +356,11 @@ def test_web_upload_adds_files_and_says_so(client, web_ticket, pdf_bytes, app):
     assert evidence_count() == 2 and len(stored_keys(app)) == 2
 
 
-def test_web_upload_keeps_good_files_and_names_the_refused_one(client, web_ticket, pdf_bytes,
-                                                               app):
+def test_web_upload_keeps_good_files_and_names_the_refused_one(client, web_ticket, pdf_bytes, app):
     reference, _ = web_ticket
-    response = upload_on_web(client, reference, "passport", (pdf_bytes, "passport.pdf"),
-                             (SVG, "selfie.png"))
+    response = upload_on_web(
+        client, reference, "passport", (pdf_bytes, "passport.pdf"), (SVG, "selfie.png")
+    )
     assert response.status_code == 415
     assert "Added 1 file to “Passport”." in response.text
     assert "“selfie.png” is not a PNG image" in response.text
@@ -333,19 +369,22 @@ def test_web_upload_keeps_good_files_and_names_the_refused_one(client, web_ticke
 
 def test_web_upload_of_exactly_the_limit_is_accepted(client, web_ticket, pdf_bytes):
     reference, _ = web_ticket
-    response = upload_on_web(client, reference, "passport",
-                             (pdf_of_size(pdf_bytes, MAX_FILE), "passport.pdf"))
+    response = upload_on_web(
+        client, reference, "passport", (pdf_of_size(pdf_bytes, MAX_FILE), "passport.pdf")
+    )
     assert response.status_code == 302
     assert evidence_count() == 1
 
 
 def test_web_upload_with_an_unknown_material_shows_the_error_in_the_extra_form(
-        client, web_ticket, pdf_bytes, assert_nothing_stored):
+    client, web_ticket, pdf_bytes, assert_nothing_stored
+):
     reference, _ = web_ticket
     response = upload_on_web(client, reference, "selfie", (pdf_bytes, "me.pdf"))
     assert response.status_code == 422
-    assert re.search(r'id="extra-files-error" role="alert"><p>“selfie” is not a document',
-                     response.text)
+    assert re.search(
+        r'id="extra-files-error" role="alert"><p>“selfie” is not a document', response.text
+    )
     assert 'aria-describedby="extra-files-error"' in response.text
     assert_nothing_stored()
 
@@ -359,7 +398,8 @@ def test_web_upload_without_a_file_asks_for_one(client, web_ticket, assert_nothi
 
 
 def test_web_upload_after_submission_is_refused_with_an_explanation(
-        client, web_ticket, pdf_bytes, assert_nothing_stored):
+    client, web_ticket, pdf_bytes, assert_nothing_stored
+):
     from tests.tickets.conftest import post_on_ticket
 
     reference, _ = web_ticket
@@ -371,27 +411,36 @@ def test_web_upload_after_submission_is_refused_with_an_explanation(
 
 
 def test_web_upload_to_a_ticket_this_browser_does_not_hold_is_404(
-        client, new_client, web_ticket, pdf_bytes, assert_nothing_stored):
+    client, new_client, web_ticket, pdf_bytes, assert_nothing_stored
+):
     from tests.tickets.conftest import form_token
 
     reference, _ = web_ticket
     stranger = new_client()
     token = form_token(stranger, "/resume")
-    response = stranger.post(f"/tickets/{reference}/evidence", content_type="multipart/form-data",
-                             data={"csrf_token": token, "material": "passport",
-                                   "files": (io.BytesIO(pdf_bytes), "p.pdf")})
+    response = stranger.post(
+        f"/tickets/{reference}/evidence",
+        content_type="multipart/form-data",
+        data={
+            "csrf_token": token,
+            "material": "passport",
+            "files": (io.BytesIO(pdf_bytes), "p.pdf"),
+        },
+    )
     assert response.status_code == 404
     assert_nothing_stored()
 
 
 def test_web_upload_answers_json_to_scripts(client, web_ticket, pdf_bytes):
     reference, _ = web_ticket
-    ok = upload_on_web(client, reference, "passport", (pdf_bytes, "passport.pdf"),
-                       Accept="application/json")
+    ok = upload_on_web(
+        client, reference, "passport", (pdf_bytes, "passport.pdf"), Accept="application/json"
+    )
     assert ok.status_code == 201
     assert [e["filename"] for e in ok.json["evidence"]] == ["passport.pdf"]
-    refused = upload_on_web(client, reference, "passport", (HTML, "x.pdf"),
-                            Accept="application/json")
+    refused = upload_on_web(
+        client, reference, "passport", (HTML, "x.pdf"), Accept="application/json"
+    )
     assert refused.status_code == 415
     assert refused.json["error"]["code"] == "unsupported_file_type"
     assert refused.json["error"]["material"] == "passport"

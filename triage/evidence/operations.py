@@ -99,9 +99,17 @@ def add_evidence(
     # one more query on the hottest path (the guard UPDATE already set `updated_at`).
     db.session.add(item)
     db.session.flush()
-    record(ticket.id, actor, "evidence_uploaded", evidence_id=item.id, material=material,
-           filename=item.filename, size=item.size, sha256=item.sha256,
-           warnings=item.warnings)
+    record(
+        ticket.id,
+        actor,
+        "evidence_uploaded",
+        evidence_id=item.id,
+        material=material,
+        filename=item.filename,
+        size=item.size,
+        sha256=item.sha256,
+        warnings=item.warnings,
+    )
     return item
 
 

@@ -397,7 +397,11 @@ def request_materials(
         )
     materials = list(dict.fromkeys(materials))
     _act(
-        ticket, "request_materials", now, claimed_by_id=None, claimed_at=None,
+        ticket,
+        "request_materials",
+        now,
+        claimed_by_id=None,
+        claimed_at=None,
         claim_expires_at=None,
     )
     asked = MaterialRequest(materials=materials, message=text, at=now, reviewer_id=reviewer.id)
@@ -419,8 +423,14 @@ def decide(ticket: Ticket, reviewer: Reviewer, decision: Any, note: Any = None) 
     if errors:
         raise InvalidRequest("The decision was not saved.", errors)
     _act(
-        ticket, "approve" if decision == "approved" else "reject", now, decided_at=now,
-        decision_note=note, claimed_by_id=None, claimed_at=None, claim_expires_at=None,
+        ticket,
+        "approve" if decision == "approved" else "reject",
+        now,
+        decided_at=now,
+        decision_note=note,
+        claimed_by_id=None,
+        claimed_at=None,
+        claim_expires_at=None,
     )
     if decision == "approved":
         # Read under the lock the UPDATE took, so no verdict on a file (a lead's, in

@@ -331,9 +331,7 @@ def evidence_preview(evidence_id: str):
     """The preview part of the review page, for its script to poll until it is ready."""
     item = ops.evidence_by_id(evidence_id)
     view = ops.evidence_preview(item)
-    html = render_template(
-        "review/_preview.html", e=item, view=view, inline=content.shown_inline
-    )
+    html = render_template("review/_preview.html", e=item, view=view, inline=content.shown_inline)
     return html, 200, {"X-Preview-Status": view.status, "Cache-Control": "no-store"}
 
 

@@ -165,8 +165,11 @@ def still_needed(state: TicketState) -> list[Missing]:
     kept as a choice, then whatever a reviewer asked for that is not there yet."""
     lines = _lines(state.customer)
     listed = {key for line in lines for key in _keys(line)}
-    lines += [Missing(_short(i.key), i.key) for i in state.items
-              if i.status == "requested" and i.key not in listed]
+    lines += [
+        Missing(_short(i.key), i.key)
+        for i in state.items
+        if i.status == "requested" and i.key not in listed
+    ]
     return lines
 
 
@@ -189,8 +192,12 @@ def _lines(evaluation: Evaluation | None) -> list[Missing]:
     met = sum(child.satisfied for child in evaluation.children)
     more = node.min - met
     text = f"Any {_COUNTS.get(more, str(more))} {'more ' if met else ''}of these:"
-    return [Missing(text, options=tuple(
-        _option(child) for child in evaluation.children if not child.satisfied))]
+    return [
+        Missing(
+            text,
+            options=tuple(_option(child) for child in evaluation.children if not child.satisfied),
+        )
+    ]
 
 
 def _option(evaluation: Evaluation) -> Missing:

@@ -103,9 +103,7 @@ class MaterialRequest(db.Model):
     __tablename__ = "material_requests"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    ticket_id: Mapped[str] = mapped_column(
-        ForeignKey("tickets.id", ondelete="CASCADE"), index=True
-    )
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
     materials: Mapped[list[str]] = mapped_column(JSON)
     message: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

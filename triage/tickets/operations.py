@@ -137,8 +137,9 @@ def validate_new_ticket(data: Mapping[str, Any]) -> TicketRequest:
             reason = None
     if errors or facts is None:
         raise InvalidRequest("Some answers are missing or not valid.", errors)
-    return TicketRequest(facts, account_name, contact_email, description, change_mobile,
-                         change_email, reason)
+    return TicketRequest(
+        facts, account_name, contact_email, description, change_mobile, change_email, reason
+    )
 
 
 def _blank(value: Any) -> bool:
@@ -178,8 +179,15 @@ def create_ticket(data: Mapping[str, Any]) -> NewTicket:
     )
     db.session.add(ticket)
     db.session.flush()
-    record(ticket.id, CUSTOMER, "created", reference=ticket.reference, type=ticket.type,
-           outcome=ticket.outcome, rule=ticket.rule)
+    record(
+        ticket.id,
+        CUSTOMER,
+        "created",
+        reference=ticket.reference,
+        type=ticket.type,
+        outcome=ticket.outcome,
+        rule=ticket.rule,
+    )
     return NewTicket(ticket, code)
 
 
@@ -206,8 +214,9 @@ def information_keys(ticket: Ticket) -> list[str]:
 
 def update_information(ticket: Ticket, values: Mapping[str, Any], actor: str = CUSTOMER) -> None:
     if not isinstance(values, Mapping):
-        raise InvalidRequest("Send a JSON object of information items.",
-                             {"body": "must be an object"})
+        raise InvalidRequest(
+            "Send a JSON object of information items.", {"body": "must be an object"}
+        )
     st.require(ticket.status, st.EDITABLE, "change the information")
     unknown = sorted(k for k in values if k not in MATERIALS)
     if unknown:
@@ -272,9 +281,16 @@ def submit(ticket: Ticket, explanation: str | None = None) -> None:
     if explanation:
         ticket.explanation = explanation
     triage_at_submission(ticket, state)
-    record(ticket.id, CUSTOMER, "resubmitted" if resubmission else "submitted",
-           complete=state.complete, missing=state.missing, explanation=explanation,
-           flags=ticket.flags, priority=ticket.priority)
+    record(
+        ticket.id,
+        CUSTOMER,
+        "resubmitted" if resubmission else "submitted",
+        complete=state.complete,
+        missing=state.missing,
+        explanation=explanation,
+        flags=ticket.flags,
+        priority=ticket.priority,
+    )
     db.session.flush()
 
 
@@ -287,7 +303,6 @@ def withdraw(ticket: Ticket) -> None:
     st.require(ticket.status, st.WITHDRAWABLE, "withdraw")
     # One conditional UPDATE (api.md "Statuses"): a decision or submission that won the
     # row first leaves nothing to match, and this answers 409 instead of overwriting it.
-    transition(ticket.id, "withdraw", claimed_by_id=None, claimed_at=None,
-               claim_expires_at=None)
+    transition(ticket.id, "withdraw", claimed_by_id=None, claimed_at=None, claim_expires_at=None)
     record(ticket.id, CUSTOMER, "withdrawn")
     db.session.flush()

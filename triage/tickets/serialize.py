@@ -15,8 +15,12 @@ from triage.timeutil import iso
 def evidence_json(item: Evidence) -> dict[str, Any]:
     review = None
     if item.decision:
-        review = {"decision": item.decision, "reason": item.reason, "note": item.note,
-                  "at": iso(item.reviewed_at)}
+        review = {
+            "decision": item.decision,
+            "reason": item.reason,
+            "note": item.note,
+            "at": iso(item.reviewed_at),
+        }
     return {
         "id": item.id,
         "material": item.material,
@@ -53,8 +57,13 @@ def ticket_json(ticket: Ticket, state: TicketState | None = None) -> dict[str, A
         "complete": state.complete,
         "missing": state.missing,
         "checklist": [
-            {"key": i.key, "kind": i.kind, "label": i.label, "status": i.status,
-             "optional": i.optional}
+            {
+                "key": i.key,
+                "kind": i.kind,
+                "label": i.label,
+                "status": i.status,
+                "optional": i.optional,
+            }
             for i in state.items
         ],
         "evidence": [evidence_json(e) for e in ticket.evidence],
@@ -78,8 +87,12 @@ def requirements_json(resolution, ticket_type: str) -> dict[str, Any]:
         out["message"] = resolution.message
     out["requirement"] = node_json(resolution.requirement) if resolution.requirement else None
     out["materials"] = [
-        {"key": n.material, "kind": MATERIALS[n.material].kind,
-         "label": MATERIALS[n.material].label, "optional": n.optional}
+        {
+            "key": n.material,
+            "kind": MATERIALS[n.material].kind,
+            "label": MATERIALS[n.material].label,
+            "optional": n.optional,
+        }
         for n in (needs(resolution.requirement) if resolution.requirement else [])
     ]
     if resolution.rule:

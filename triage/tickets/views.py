@@ -27,6 +27,7 @@ from forms.tickets import (
     information_from_form,
     sentence,
 )
+from triage import text
 from triage.errorpages import wants_json
 from triage.errors import InvalidRequest, RequirementsNotMet, TriageError, Unauthorized
 from triage.evidence.checks import FileRefused
@@ -114,11 +115,16 @@ def new(ticket_type: str):
     return _render_new(form, ticket_type, resolution, 400)
 
 
-def _render_new(form: NewTicketForm, ticket_type: str, resolution: Resolution | None,
-                status: int = 200):
+def _render_new(
+    form: NewTicketForm, ticket_type: str, resolution: Resolution | None, status: int = 200
+):
     return render_template(
-        "tickets/new.html", form=form, ticket_type=ticket_type, title=TYPES[ticket_type],
-        details=TYPE_DETAILS[ticket_type], resolution=resolution,
+        "tickets/new.html",
+        form=form,
+        ticket_type=ticket_type,
+        title=TYPES[ticket_type],
+        details=TYPE_DETAILS[ticket_type],
+        resolution=resolution,
     ), status
 
 
@@ -129,8 +135,9 @@ def _attach_errors(form: FlaskForm, fields: dict[str, str]) -> None:
             form.form_errors.append(sentence(message))
         elif not field.errors:  # the form's own message is already the friendlier one
             choice = field.type in ("RadioField", "SelectField")
-            field.errors = ["Please choose one." if choice and message == "is required"
-                            else sentence(message)]
+            field.errors = [
+                "Please choose one." if choice and message == "is required" else sentence(message)
+            ]
 
 
 @bp.get("/tickets/<reference>/created")
@@ -174,8 +181,10 @@ def resume():
 def forget(reference: str):
     forget_ticket(reference.upper())
     db.session.commit()  # the grant is gone on the server: a copied cookie opens nothing
-    flash("This device no longer has access to the ticket. Use your reference and access "
-          "code to come back.")
+    flash(
+        "This device no longer has access to the ticket. Use your reference and access "
+        "code to come back."
+    )
     return redirect(url_for(".start"))
 
 
@@ -240,13 +249,15 @@ def _info_form_values(info: dict[str, Any]) -> dict[str, str]:
 def upload(reference: str):
     ticket = _held_ticket(reference)
     form = UploadForm()
-    form.validate()  # CSRF was checked before the view; only the fields are read here
+    form.validate()  # CSRF was checked before the view; the fields are judged below
     material = (form.material.data or "").strip()
     files = [f for f in form.files.data or [] if f.filename or f.content_length]
     errors: list[str] = []
     code, status = "", 201
     added = []
-    if not material:
+    if form.material.errors:
+        errors, code, status = list(form.material.errors), "invalid_request", 400
+    elif not material:
         errors, code, status = ["Choose which item the files are for."], "invalid_request", 400
     elif not files:
         errors, code, status = ["Choose a file to upload first."], "invalid_request", 400
@@ -264,11 +275,17 @@ def upload(reference: str):
     if wants_json():
         body: dict[str, Any] = {"evidence": [evidence_json(e) for e in added]}
         if errors:
-            body["error"] = {"code": code, "message": " ".join(errors), "material": material}
+            body["error"] = {
+                "code": code,
+                "message": " ".join(errors),
+                "material": text.excerpt(material),
+            }
         return jsonify(body), status
     if added:
-        flash(f"Added {len(added)} file{'s' if len(added) != 1 else ''} to "
-              f"“{_short_label(material)}”.")
+        flash(
+            f"Added {len(added)} file{'s' if len(added) != 1 else ''} to "
+            f"“{_short_label(material)}”."
+        )
     if errors:
         return _render_ticket(ticket, status, upload_errors={material: errors})
     return redirect(url_for(".show", reference=ticket.reference, _anchor=f"item-{material}"))
@@ -287,7 +304,8 @@ def information(reference: str):
         ops.update_information(ticket, values)
     except TriageError as exc:
         db.session.rollback()
-        typed = {k: v for k, v in request.form.items() if k != "csrf_token"}
+        # What was typed comes back, cut to each field's limit: never a long echo.
+        typed = {k: v[: text.limit(k)] for k, v in request.form.items() if k != "csrf_token"}
         fields = getattr(exc, "fields", None) or {"_form": exc.message}
         errors = {name: sentence(message) for name, message in fields.items()}
         return _render_ticket(ticket, exc.status, info_values=typed, info_errors=errors)
@@ -312,8 +330,10 @@ def submit(reference: str):
         flash(exc.message, "error")
         return redirect(url_for(".show", reference=ticket.reference))
     db.session.commit()
-    flash("Your ticket was submitted. A reviewer will check your materials; come back here "
-          "with your reference and access code to see where it stands.")
+    flash(
+        "Your ticket was submitted. A reviewer will check your materials; come back here "
+        "with your reference and access code to see where it stands."
+    )
     return redirect(url_for(".show", reference=ticket.reference))
 
 
