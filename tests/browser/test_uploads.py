@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from tests.browser.support import (
     BROWSER,
+    FIXTURES,
     MAX_FILE_BYTES,
     card_png,
     executable_named,
@@ -37,7 +38,9 @@ def test_refused_files_show_why_next_to_the_input_and_the_rest_is_kept(make_tick
     expect(field).to_be_focused()
 
     def pdf_of_size(name: str, size: int):
-        return file(name, b"%PDF-1.4\n" + b"0" * (size - 9), "application/pdf")
+        # A real statement padded after its end: the server opens every PDF with qpdf.
+        data = (FIXTURES / "statement.pdf").read_bytes()
+        return file(name, data + b" " * (size - len(data)), "application/pdf")
 
     field.set_input_files(
         [
