@@ -214,3 +214,20 @@ def test_database_waits_are_bounded_and_configurable(tmp_path):
     defaults = load_config({"SECRET_KEY": "s", "DATABASE_URL": "postgresql://d/t"}, tmp_path)
     timeouts = defaults["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"]["options"]
     assert timeouts == "-c lock_timeout=5000 -c statement_timeout=15000"
+
+
+def test_a_refused_form_still_carries_the_request_id(app, client):
+    response = client.post("/review/sign-out", headers={"X-Request-ID": "newcomer-check-123"})
+    assert response.status_code == 400
+    assert response.headers["X-Request-ID"] == "newcomer-check-123"
+
+
+def test_a_body_over_the_cap_still_carries_a_request_id(app, client):
+    big = b"x" * (app.config["MAX_CONTENT_LENGTH"] + 1)
+    response = client.post(
+        "/review/sign-in",
+        data=big,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 413
+    assert len(response.headers["X-Request-ID"]) == 32

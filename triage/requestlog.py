@@ -30,12 +30,15 @@ def register(app: Flask) -> None:
         logger.setLevel(logging.INFO)
     app.logger.propagate = False
 
-    @app.before_request
     def assign_request_id() -> None:
         # Keep the id a proxy sent, if it looks like one, so logs join up across services.
         incoming = request.headers.get("X-Request-ID", "")
         g.request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
         g.started = time.perf_counter()
+
+    # First of all before-request functions: CSRF's check (registered with the extensions)
+    # reads the body and may refuse it (400, 413) before any later function runs.
+    app.before_request_funcs.setdefault(None, []).insert(0, assign_request_id)
 
     @app.after_request
     def log_request(response: Response) -> Response:
