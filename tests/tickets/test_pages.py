@@ -588,3 +588,23 @@ def test_a_request_for_more_is_shown_with_what_and_why(client, web_ticket):
     assert 'href="#item-driver_license">Driver license' in html
     assert 'id="file-driver_license"' in html
     assert "Send again" in html
+
+
+@pytest.fixture
+def rate_limited(app_config):
+    app_config["RATELIMIT_ENABLED"] = True
+    return app_config
+
+
+def test_forms_sent_back_for_a_correction_do_not_count_against_the_creation_limit(
+    rate_limited, client
+):
+    from tests.tickets.conftest import UNFREEZE_FORM, form_token
+
+    for _ in range(6):  # the limit is 5 a minute; each of these is sent back to be corrected
+        token = form_token(client, "/new/unfreeze")
+        answers = {**UNFREEZE_FORM, "contact_email": "not an address"}
+        response = client.post("/new/unfreeze", data={**answers, "csrf_token": token})
+        assert response.status_code == 400
+    reference, _ = create_on_web(client)
+    assert reference.startswith("UF-")

@@ -75,8 +75,18 @@ def _previewing() -> bool:
     return "preview" in request.form
 
 
+def _created(response) -> bool:
+    # Only tickets made count: a form sent back for a correction costs the customer nothing.
+    return response.status_code < 400
+
+
 @bp.route("/new/<ticket_type>", methods=["GET", "POST"])
-@limiter.limit("20 per hour; 5 per minute", methods=["POST"], exempt_when=_previewing)
+@limiter.limit(
+    "20 per hour; 5 per minute",
+    methods=["POST"],
+    exempt_when=_previewing,
+    deduct_when=_created,
+)
 def new(ticket_type: str):
     if ticket_type not in TYPES:
         abort(404)
