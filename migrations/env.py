@@ -86,15 +86,15 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        if connection.dialect.name == "postgresql":
-            # The app's statement_timeout (DB_STATEMENT_TIMEOUT_MS) would cancel a long
-            # migration half-way; lock_timeout stays, so a migration waiting for a lock
-            # gives up instead of queueing every request behind it.
-            connection.exec_driver_sql("SET statement_timeout = 0")
-            connection.commit()  # else alembic joins this transaction and never commits
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                # The app's statement_timeout (DB_STATEMENT_TIMEOUT_MS) would cancel a long
+                # migration half-way. LOCAL: only for the migrations' transaction, so the
+                # pooled connection keeps the app's bound afterwards. lock_timeout stays, so
+                # a migration waiting for a lock gives up instead of queueing requests.
+                connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
             context.run_migrations()
 
 
