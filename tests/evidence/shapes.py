@@ -305,3 +305,66 @@ def jpeg_header_only(width: int, height: int) -> bytes:
         + segment(0xC0, b"\x08" + struct.pack(">HH", height, width) + b"\x01\x01\x11\x00")
         + b"\xff\xd9"
     )
+
+
+def object_stream_pdf(body_chunks: Iterable[bytes]) -> bytes:
+    """A PDF whose catalogue refers to object 6, stored in a Flate object stream (object 5)
+    as ``6 0 <body>``; the chunks are compressed as they come, so a few KB of file can hold
+    millions of array items (the shape of breaker finding A1)."""
+    packer = zlib.compressobj(9)
+    packed = packer.compress(b"6 0 ") + b"".join(map(packer.compress, body_chunks))
+    packed += packer.flush()
+    objects = [
+        b"<</Type/Catalog/Pages 2 0 R/Junk 6 0 R>>",
+        b"<</Type/Pages/Kids[3 0 R]/Count 1>>",
+        b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]/Resources<<>>/Contents 4 0 R>>",
+        b"<</Length 0>>stream\n\nendstream",
+        b"<</Type/ObjStm/N 1/First 4/Filter/FlateDecode/Length %d>>stream\n" % len(packed)
+        + packed
+        + b"\nendstream",
+    ]
+    out, offsets = bytearray(b"%PDF-1.7\n"), []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    rows = struct.pack(">BIH", 0, 0, 65535)
+    rows += b"".join(struct.pack(">BIH", 1, offset, 0) for offset in offsets)
+    rows += struct.pack(">BIH", 2, 5, 0) + struct.pack(">BIH", 1, xref, 0)
+    out += b"7 0 obj\n<</Type/XRef/Size 8/W[1 4 2]/Root 1 0 R/Length %d>>stream\n" % len(rows)
+    out += rows + b"\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n" % xref
+    return bytes(out)
+
+
+def rezip(data: bytes, add: dict[str, bytes] | None = None) -> bytes:
+    """The zip ``data`` written again entry by entry (same names and order), plus ``add``."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            target.writestr(info, source.read(info))
+        for name, body in (add or {}).items():
+            target.writestr(name, body, zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
+def flip_data_byte(data: bytes, entry: str, at: int = 20) -> bytes:
+    """``data`` with one byte of ``entry``'s compressed data inverted (the headers intact)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        info = archive.getinfo(entry)
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    position = start + min(at, info.compress_size - 1)
+    return data[:position] + bytes([data[position] ^ 0xFF]) + data[position + 1 :]
+
+
+def zip_part(data: bytes, entry: str) -> bytes:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return archive.read(entry)
+
+
+def rezip_replacing(data: bytes, replace: dict[str, bytes]) -> bytes:
+    """The zip ``data`` with the bodies of the entries named in ``replace`` replaced."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            target.writestr(info, replace.get(info.filename, source.read(info)))
+    return out.getvalue()

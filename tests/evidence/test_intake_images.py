@@ -147,3 +147,42 @@ def test_exactly_the_pixel_limit_is_decoded_and_accepted() -> None:
     assert check_upload("scan.png", data).content_type == "image/png"
     error = refused("scan.png", shapes.png_raw(width + 1, height, 1, 0, None))
     assert "too many pixels" in error.message
+
+
+# --- progressive scans (breaker A2) ----------------------------------------------------------
+
+
+def _repeated_scans(size: tuple[int, int], extra_scans: int) -> bytes:
+    """A progressive JPEG with one of its AC scans repeated: every scan is decoded again."""
+    data = shapes.jpeg(Image.new("L", size, 128), progressive=True)
+    starts = [i for i in range(len(data) - 1) if data[i : i + 2] == b"\xff\xda"]
+    one_scan = data[starts[1] : starts[2]]
+    return data[:-2] + one_scan * extra_scans + b"\xff\xd9"
+
+
+def test_a_normal_progressive_jpeg_has_a_few_scans() -> None:
+    data = shapes.jpeg(shapes.photo((640, 480)), progressive=True)
+    assert 1 < images.jpeg_scans(data) <= 12
+    assert images.jpeg_scans(shapes.jpeg()) == 1
+    assert check_upload("photo.jpg", data).content_type == "image/jpeg"
+
+
+@pytest.mark.parametrize("extra_scans", [2_000, 10_000])
+def test_a_progressive_jpeg_of_thousands_of_scans_is_refused_before_decoding(extra_scans) -> None:
+    # 346 KB and 1.7 MB: 23 s and 186 s to decode before the scan count was bounded.
+    data = _repeated_scans((8000, 6250), extra_scans)
+    started = time.perf_counter()
+    with pytest.raises(FileRefused) as caught:
+        check_upload("passport.jpg", data)
+    assert time.perf_counter() - started < 0.5
+    assert (caught.value.code, caught.value.status) == ("damaged_file", 422)
+    assert "more than 100 scans" in caught.value.message
+
+
+def test_scans_are_bounded_with_pixels_so_a_small_photo_may_have_more() -> None:
+    # 96 scans of 50 megapixels is ~2.5 s of decoding; of 0.3 megapixels, nothing.
+    big = _repeated_scans((8000, 6250), 90)
+    with pytest.raises(FileRefused) as caught:
+        check_upload("passport.jpg", big)
+    assert caught.value.code == "damaged_file" and "96 scans" in caught.value.message
+    assert check_upload("passport.jpg", _repeated_scans((640, 480), 90)).size > 0

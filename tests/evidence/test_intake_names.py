@@ -5,6 +5,7 @@ itself; an old browser's Windows path was kept as one run-together name)."""
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import pytest
 from hypothesis import given, settings
@@ -12,7 +13,13 @@ from hypothesis import strategies as st
 
 from tests.evidence import shapes
 from triage.evidence.checks import ALLOWED_EXTENSIONS, FileRefused, check_upload
-from triage.evidence.names import INVISIBLE_MARKS, clean_name, extension_of, sanitise_filename
+from triage.evidence.names import (
+    INVISIBLE_MARKS,
+    clean_name,
+    extension_of,
+    is_invisible,
+    sanitise_filename,
+)
 
 JPEG = shapes.jpeg()
 MARKS = sorted(INVISIBLE_MARKS)
@@ -72,12 +79,53 @@ def test_a_cleaned_name_with_another_extension_is_still_refused(name: str) -> No
     assert "is a .exe file" in caught.value.message
 
 
+# Breaker B6/B7: format characters (Cf), a variation selector, a tag character, Hangul
+# fillers, a combining accent and full-width letters and dot, after or inside an extension.
+HIDDEN_AFTER = ["\u00ad", "\u180e", "\u3164", "\ufe0f", "\U000e0020", "\u0301", "\uffa0"]
 ALPHABET = st.sampled_from(
-    [*"abcJPGPNGpdfdocx.", " ", "\u00a0", "/", "\\", *MARKS, "\uff4a", "\u0301", "\uff41"]
+    [
+        *"abcJPGPNGpdfdocx.",
+        " ",
+        "\u00a0",
+        "/",
+        "\\",
+        *MARKS,
+        *HIDDEN_AFTER,
+        "\uff4a",
+        "\uff41",
+        "\uff0e",
+        "\uff50",
+        "\uff44",
+        "\uff46",
+        "\u034f",
+    ]
 )
 
 
-@settings(max_examples=400, deadline=None)
+def _looks_like(extension: str) -> str:
+    """What a reader sees: no invisible characters, plain letters, lower case."""
+    visible = "".join(char for char in extension if not is_invisible(char))
+    plain = unicodedata.normalize("NFKD", visible)
+    return "".join(char for char in plain if not unicodedata.combining(char)).lower()
+
+
+@pytest.mark.parametrize("tail", HIDDEN_AFTER)
+def test_invisible_characters_and_accents_after_the_extension_are_not_part_of_it(tail) -> None:
+    checked = check_upload(f"passport.jpg{tail}", JPEG)
+    assert (checked.extension, checked.filename) == ("jpg", "passport.jpg")
+
+
+def test_a_full_width_dot_and_letters_read_as_pdf() -> None:
+    # Full-width dot and letters (U+FF0E, U+FF50...): a PDF name, so a JPEG under it is a
+    # type mismatch, not "has no file extension".
+    assert extension_of("passport\uff0e\uff50\uff44\uff46") == "pdf"
+    with pytest.raises(FileRefused) as caught:
+        check_upload("passport\uff0e\uff50\uff44\uff46", JPEG)
+    assert caught.value.code == "file_type_mismatch"
+    assert caught.value.message.startswith("“passport.pdf” is a JPEG image")
+
+
+@settings(max_examples=600, deadline=None)
 @given(st.text(ALPHABET, max_size=24))
 def test_a_refusal_never_contradicts_itself(name: str) -> None:
     try:
@@ -86,10 +134,12 @@ def test_a_refusal_never_contradicts_itself(name: str) -> None:
         named = re.search(r"is a \.(\S+) file, which we cannot accept", refusal.message)
         if named:
             assert named.group(1).lower() not in ALLOWED_EXTENSIONS, refusal.message
+            assert _looks_like(named.group(1)) not in ALLOWED_EXTENSIONS, refusal.message
         # A name that is refused for its extension never shows an allowed one.
         shown = re.match(r"“(.*)” is a \.", refusal.message)
         if shown:
-            assert shown.group(1).rpartition(".")[2].lower() not in ALLOWED_EXTENSIONS
+            shown_extension = shown.group(1).rpartition(".")[2]
+            assert _looks_like(shown_extension) not in ALLOWED_EXTENSIONS, refusal.message
     else:
         assert extension_of(name) in ("jpg", "jpeg")
 

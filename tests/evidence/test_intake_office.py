@@ -277,3 +277,82 @@ def test_all_orders_of_a_small_package_are_checked_alike() -> None:
         for order in itertools.islice(itertools.permutations(list(parts)), 0, 720, 37)
     }
     assert results == {DOCX_TYPE}
+
+
+# --- OpenDocument macros (breaker B2) ---------------------------------------------------------
+
+STARBASIC = (
+    b'<script:module xmlns:script="http://openoffice.org/2000/script" script:name="Module1" '
+    b'script:language="StarBasic">Sub Main\nShell("calc")\nEnd Sub</script:module>'
+)
+
+
+@pytest.mark.parametrize(
+    "entries",
+    [
+        {"Basic/Standard/Module1.xml": STARBASIC},
+        {"Basic/script-lc.xml": b"<library:libraries/>"},
+        {"Scripts/python/evil.py": b"import os\nos.system('calc')\n"},
+        {"scripts/beanshell/Library1/x.bsh": b"print(1);"},
+    ],
+    ids=["starbasic-module", "basic-library-list", "python-script", "lower-case-folder"],
+)
+def test_an_odt_with_macros_is_refused_like_a_macro_docx(fixture_bytes, entries) -> None:
+    data = shapes.rezip(fixture_bytes("statement.odt"), entries)
+    error = refused("statement.odt", data)
+    assert (error.code, error.status) == ("unsupported_file_type", 415)
+    assert "contains macros" in error.message and "security reasons" in error.message
+
+
+def test_an_odt_manifest_listing_a_script_is_refused(fixture_bytes) -> None:
+    original = fixture_bytes("statement.odt")
+    manifest = shapes.zip_part(original, "META-INF/manifest.xml").replace(
+        b"</manifest:manifest>",
+        b'<manifest:file-entry manifest:full-path="Macros/m.js" '
+        b'manifest:media-type="application/javascript+script"/></manifest:manifest>',
+    )
+    data = shapes.rezip_replacing(original, {"META-INF/manifest.xml": manifest})
+    error = refused("statement.odt", data)
+    assert (error.code, error.status) == ("unsupported_file_type", 415)
+    assert "contains macros" in error.message
+
+
+# --- damaged containers (breaker B5, B3) ------------------------------------------------------
+
+
+@pytest.mark.parametrize("fixture", ["statement.docx", "statement.odt", "statement.doc"])
+@pytest.mark.parametrize("fraction", [0.5, 0.9, 0.99])
+def test_an_office_file_cut_short_is_422_damaged_file(fixture_bytes, fixture, fraction) -> None:
+    data = fixture_bytes(fixture)
+    error = refused(fixture, data[: int(len(data) * fraction)])
+    assert (error.code, error.status) == ("damaged_file", 422)
+    assert "damaged or incomplete" in error.message and "upload the new copy" in error.message
+
+
+@pytest.mark.parametrize("size", [100, 2048])
+def test_a_doc_cut_to_its_first_bytes_is_damaged(fixture_bytes, size: int) -> None:
+    error = refused("statement.doc", fixture_bytes("statement.doc")[:size])
+    assert (error.code, error.status) == ("damaged_file", 422)
+
+
+def test_bytes_that_are_not_a_container_at_all_stay_unsupported() -> None:
+    error = refused("statement.docx", b"Dear Sir, please find my statement attached." * 10)
+    assert (error.code, error.status) == ("unsupported_file_type", 415)
+
+
+@pytest.mark.parametrize(
+    ("fixture", "entry"),
+    [("statement.docx", "word/document.xml"), ("statement.odt", "content.xml")],
+)
+def test_a_corrupt_main_part_is_422_damaged_file(fixture_bytes, fixture, entry) -> None:
+    # One byte of the compressed document flipped: the zip's directory is intact, the
+    # text is not (it fails to inflate or its CRC).
+    error = refused(fixture, shapes.flip_data_byte(fixture_bytes(fixture), entry))
+    assert (error.code, error.status) == ("damaged_file", 422)
+
+
+def test_a_main_part_that_is_not_well_formed_xml_is_damaged() -> None:
+    parts = shapes.docx_parts()
+    parts["word/document.xml"] = parts["word/document.xml"][:-40]
+    error = refused("letter.docx", shapes.package(parts))
+    assert (error.code, error.status) == ("damaged_file", 422)

@@ -3,6 +3,8 @@ statement_userpw_aes256, invoice_js_pseudo_encrypted, truncated_half, costly_ren
 
 from __future__ import annotations
 
+import io
+import resource
 import time
 import zlib
 
@@ -11,7 +13,7 @@ import pytest
 
 from tests.evidence import shapes
 from triage.evidence import pdf as pdf_module
-from triage.evidence.checks import FileRefused, check_upload
+from triage.evidence.checks import MAX_FILE_BYTES, FileRefused, check_upload
 
 
 def E(user: str, owner: str, R: int, aes: bool | None = None, **more) -> pikepdf.Encryption:
@@ -278,3 +280,156 @@ def test_a_pdf_of_too_many_objects_is_refused_before_it_is_walked(trailer: bool)
     assert (error.code, error.status) == ("damaged_file", 422)
     assert "too many parts" in error.message and "smaller PDF" in error.message
     assert time.perf_counter() - started < 1
+
+
+def _costly(data: bytes) -> float:
+    """Check ``data``, expect the "too many parts" refusal, return the CPU seconds the check
+    used (it runs in a child process: wall time on a shared machine says little)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    error = refused("statement.pdf", data)
+    assert time.perf_counter() - started < 10
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    assert (error.code, error.status) == ("damaged_file", 422)
+    assert "too many parts for us to check" in error.message and "smaller PDF" in error.message
+    return (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+
+
+@pytest.mark.parametrize(
+    "chunks",
+    [
+        pytest.param([b"[", *[b"/A " * 100_000] * 10, b"]"], id="1M-names-3KB"),
+        pytest.param([b"[", *[b"/A " * 100_000] * 50, b"]"], id="5M-names-15KB"),
+        pytest.param([b"(", *[b"A" * 1_000_000] * 80, b")"], id="80MB-string"),
+        pytest.param([b"[", *[b"[0 0 0 0 0 0 0 0]" * 10_000] * 100, b"]"], id="1M-small-arrays"),
+    ],
+)
+def test_an_object_stream_that_expands_to_millions_of_items_is_too_costly(chunks) -> None:
+    # Breaker A1: a few KB of compressed object stream; before the budget 3-35 s and up
+    # to 3 GB. The check's CPU and memory budget stops it within a second.
+    data = shapes.object_stream_pdf(chunks)
+    assert len(data) < 1024 * 1024
+    assert _costly(data) < 1.2
+
+
+def test_an_uncompressed_array_of_millions_of_items_is_too_costly() -> None:
+    # 4.8 MB of "[/A/A/A…]": 2.4 million items, ~2 s and ~400 MB for qpdf to parse.
+    data = shapes.raw_pdf(
+        b"<</Type/Catalog/Pages 2 0 R/Junk 4 0 R>>",
+        b"<</Type/Pages/Kids[3 0 R]/Count 1>>",
+        b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 9 9]/Resources<<>>>>",
+        b"[" + b"[0]" * 1_600_000 + b"]",
+    )
+    assert len(data) <= MAX_FILE_BYTES
+    assert _costly(data) < 1.2
+
+
+def test_a_small_object_stream_is_read_as_a_viewer_reads_it() -> None:
+    # The budget is not a judgement: an object stream of ordinary size opens.
+    data = shapes.object_stream_pdf([b"[", b"/A " * 1000, b"]"])
+    assert check_upload("statement.pdf", data).warnings == ()
+
+
+# --- content lost behind an intact cross-reference table (breaker B4) ------------------------
+
+CATALOG = b"<</Type/Catalog/Pages 2 0 R>>"
+ONE_KID = b"<</Type/Pages/Kids[3 0 R]/Count 1>>"
+PAGE = b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]/Resources<<>>/Contents %s>>"
+EMPTY_STREAM = b"<</Length 0>>stream\n\nendstream"
+
+
+@pytest.mark.parametrize(
+    ("pages", "page"),
+    [
+        (b"<</Type/Pages/Kids[3 0 R 77 0 R]/Count 2>>", PAGE % b"4 0 R"),
+        (b"<</Type/Pages/Kids[77 0 R 3 0 R]/Count 2>>", PAGE % b"4 0 R"),
+        (ONE_KID, PAGE % b"[4 0 R 40 0 R]"),
+        (ONE_KID, PAGE % b"40 0 R"),
+        (ONE_KID, PAGE.replace(b"/Contents", b"/Con#74ents") % b"40 0 R"),
+        (ONE_KID, PAGE % b"0 0 R"),
+    ],
+    ids=[
+        "missing-second-kid",
+        "missing-first-kid",
+        "missing-content-stream-in-array",
+        "missing-content-stream",
+        "missing-content-stream-name-encoded",
+        "content-stream-is-the-free-entry",
+    ],
+)
+def test_a_page_tree_reference_to_a_missing_object_is_damaged(pages: bytes, page: bytes) -> None:
+    # qpdf drops a /Kids entry that is not a page when it lists the pages on opening; the
+    # check reads the tree as written.
+    error = refused("statement.pdf", shapes.raw_pdf(CATALOG, pages, page, EMPTY_STREAM))
+    assert (error.code, error.status) == ("damaged_file", 422)
+
+
+def test_a_blank_page_without_contents_is_not_damage() -> None:
+    # A page with no /Contents at all is a blank page (ISO 32000-2, 7.7.3.3).
+    blank = b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]/Resources<<>>>>"
+    assert check_upload("blank.pdf", shapes.raw_pdf(CATALOG, ONE_KID, blank)).warnings == ()
+
+
+# --- nesting (breaker B9) ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("depth", [100, 499, 600, 10_000])
+def test_objects_nested_deeper_than_64_are_damaged_however_deep(depth: int) -> None:
+    # qpdf stops at 499 levels and silently puts null there; the answer does not change.
+    nested = b"<</Length 0/X " + b"[" * depth + b"]" * depth + b">>stream\n\nendstream"
+    error = refused("deep.pdf", shapes.raw_pdf(CATALOG, ONE_KID, PAGE % b"4 0 R", nested))
+    assert (error.code, error.status) == ("damaged_file", 422)
+
+
+def test_objects_nested_a_little_are_fine() -> None:
+    nested = b"<</Length 0/X " + b"[" * 60 + b"]" * 60 + b">>stream\n\nendstream"
+    assert check_upload("ok.pdf", shapes.raw_pdf(CATALOG, ONE_KID, PAGE % b"4 0 R", nested))
+
+
+# --- certificate and DRM security handlers (breaker B10) --------------------------------------
+
+
+@pytest.mark.parametrize("handler", [b"/Adobe.PubSec", b"/FOPN_foweb"])
+def test_a_pdf_encrypted_for_a_certificate_or_drm_is_password_protected(handler: bytes) -> None:
+    encrypt = (
+        b"<</Filter" + handler + b"/SubFilter/adbe.pkcs7.s5/V 4/R 4/Length 128"
+        b"/Recipients[<3082>]/StmF/DefaultCryptFilter/StrF/DefaultCryptFilter"
+        b"/CF<</DefaultCryptFilter<</CFM/AESV2/Recipients[<3082>]>>>>>>"
+    )
+    data = shapes.raw_pdf(CATALOG, ONE_KID, PAGE % b"4 0 R", EMPTY_STREAM, encrypt)
+    file_id = b"<00112233445566778899aabbccddeeff>"
+    data = data.replace(
+        b"/Root 1 0 R>>", b"/Root 1 0 R/Encrypt 5 0 R/ID[%s%s]>>" % (file_id, file_id)
+    )
+    error = refused("statement.pdf", data)
+    assert (error.code, error.status) == ("password_protected", 422)
+    assert "certificate or digital rights management" in error.message
+    assert "without protection" in error.message
+
+
+# --- a slightly wrong cross-reference offset (breaker B8) ------------------------------------
+
+
+def _shift_offset(data: bytes, index: int, shift: int) -> bytes:
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        entries = sorted(
+            (entry for entry in pdf.get_xref_table().values() if entry.type == 1),
+            key=lambda entry: entry.offset,
+        )
+    offset = entries[index].offset
+    return data.replace(b"%010d 00000 n" % offset, b"%010d 00000 n" % (offset + shift), 1)
+
+
+@pytest.mark.parametrize("shift", [-3, 3, 9])
+@pytest.mark.parametrize("index", [0, 2, 4])
+def test_a_table_offset_a_few_bytes_off_loses_nothing(index: int, shift: int) -> None:
+    # qpdf rebuilds the table ("expected n n obj") and finds that very object a few bytes
+    # away: nothing is lost, so it is accepted.
+    data = _shift_offset(shapes.statement_pdf(pages=2), index, shift)
+    assert check_upload("statement.pdf", data).warnings == ()
+
+
+@pytest.mark.parametrize("shift", [-40, 200])
+def test_a_table_offset_far_off_is_still_damaged(shift: int) -> None:
+    data = _shift_offset(shapes.statement_pdf(pages=2), 2, shift)
+    assert refused("statement.pdf", data).code == "damaged_file"

@@ -8,6 +8,7 @@ import re
 
 import pikepdf
 import pytest
+from PIL import Image
 
 from tests.evidence import shapes
 from tests.tickets.conftest import upload_on_web
@@ -29,6 +30,7 @@ def refused_cases(fixture_bytes) -> dict[str, tuple[bytes, str, str]]:
     aes = pikepdf.Encryption(user="1234", owner="o", R=6)
     rc4 = pikepdf.Encryption(user="1234", owner="o", R=3, aes=False, metadata=False)
     photo = shapes.jpeg(quality=90)
+    docx = fixture_bytes("statement.docx")
     return {
         "pdf with a user password (AES-256)": (
             shapes.statement_pdf(encryption=aes),
@@ -67,7 +69,27 @@ def refused_cases(fixture_bytes) -> dict[str, tuple[bytes, str, str]]:
             "card.png",
             "damaged_file",
         ),
+        "pdf object stream of a million names": (
+            shapes.object_stream_pdf([b"[", *[b"/A " * 100_000] * 10, b"]"]),
+            "statement.pdf",
+            "damaged_file",
+        ),
+        "jpeg of 2,000 progressive scans": (progressive_bomb(), "passport.jpg", "damaged_file"),
+        "docx cut at 90 %": (docx[: len(docx) * 9 // 10], "contract.docx", "damaged_file"),
+        "docx with a corrupt main part": (
+            shapes.flip_data_byte(docx, "word/document.xml"),
+            "contract.docx",
+            "damaged_file",
+        ),
+        "doc cut at 2 KB": (fixture_bytes("statement.doc")[:2048], "letter.doc", "damaged_file"),
     }
+
+
+def progressive_bomb() -> bytes:
+    """A 50 MP progressive JPEG with one AC scan repeated 2,000 times (breaker A2)."""
+    data = shapes.jpeg(Image.new("L", (8000, 6250), 128), progressive=True)
+    starts = [i for i in range(len(data) - 1) if data[i : i + 2] == b"\xff\xda"]
+    return data[:-2] + data[starts[1] : starts[2]] * 2_000 + b"\xff\xd9"
 
 
 CASES = [
@@ -80,6 +102,11 @@ CASES = [
     "photo cut after 2 KB",
     "hunt header-only card",
     "20,000 px png",
+    "pdf object stream of a million names",
+    "jpeg of 2,000 progressive scans",
+    "docx cut at 90 %",
+    "docx with a corrupt main part",
+    "doc cut at 2 KB",
 ]
 
 
@@ -115,6 +142,20 @@ def test_a_doc_with_a_vba_project_is_refused_like_a_macro_docx(
         415,
         "unsupported_file_type",
     )
+    assert "contains macros" in message
+    assert_nothing_stored()
+
+
+def test_an_odt_with_starbasic_macros_is_refused_like_a_macro_docx(
+    make_ticket, fixture_bytes, assert_nothing_stored
+):
+    module = (
+        b'<script:module xmlns:script="http://openoffice.org/2000/script" '
+        b'script:name="Module1" script:language="StarBasic">Sub Main\nEnd Sub</script:module>'
+    )
+    odt = shapes.rezip(fixture_bytes("statement.odt"), {"Basic/Standard/Module1.xml": module})
+    ticket = make_ticket()
+    message = error_of(ticket.upload("passport", odt, "macros.odt"), 415, "unsupported_file_type")
     assert "contains macros" in message
     assert_nothing_stored()
 

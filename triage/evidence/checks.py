@@ -258,7 +258,13 @@ def _inspect(extension: str, data: bytes) -> tuple[str, ...]:
     if extension == "pdf":
         try:
             return pdf.inspect_pdf(data)
-        except pdf.PdfPasswordProtected:
+        except pdf.PdfPasswordProtected as exc:
+            if exc.certificate:
+                raise PasswordProtected(
+                    "is protected with a certificate or digital rights management (DRM), "
+                    "so we cannot open it",
+                    pdf.PDF_PROTECTED_ADVICE,
+                ) from None
             raise PasswordProtected(
                 "is protected with a password", pdf.PDF_PASSWORD_ADVICE
             ) from None
@@ -268,8 +274,9 @@ def _inspect(extension: str, data: bytes) -> tuple[str, ...]:
                 pdf.PDF_DAMAGED_ADVICE,
             ) from exc
         except pdf.PdfTooComplex as exc:
+            count = f" (over {pdf.MAX_PDF_OBJECTS:,} objects)" if exc.objects else ""
             raise DamagedFile(
-                f"has too many parts for us to check (over {pdf.MAX_PDF_OBJECTS:,} objects)",
+                f"has too many parts for us to check{count}: it is too costly to open",
                 pdf.PDF_TOO_COMPLEX_ADVICE,
             ) from exc
     if extension in ("jpg", "jpeg", "png"):
@@ -281,6 +288,16 @@ def _inspect(extension: str, data: bytes) -> tuple[str, ...]:
             raise DamagedFile(
                 f"has too many pixels for us to check{size}: the limit is {limit} megapixels",
                 images.IMAGE_TOO_LARGE_ADVICE,
+            ) from exc
+        except images.ImageTooCostly as exc:
+            scans = (
+                f"more than {images.MAX_JPEG_SCANS}"
+                if exc.scans > images.MAX_JPEG_SCANS
+                else f"{exc.scans}"
+            )
+            raise DamagedFile(
+                f"is a progressive JPEG of {scans} scans, too many for us to check at its size",
+                images.IMAGE_TOO_COSTLY_ADVICE,
             ) from exc
         except images.ImageDamaged as exc:
             raise DamagedFile(

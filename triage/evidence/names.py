@@ -1,7 +1,8 @@
 """Client file names: the cleaned name the extension is read from, and its display form.
 
 Pure module (no Flask). Source of the rules: security.md, "Accepting a file" — the extension
-is read from the NFC name after invisible marks and trailing spaces and dots are removed; a
+is read from the NFC name after invisible characters and trailing spaces and dots are
+removed (its letters in their plain, NFKC forms without accents); a
 Windows or POSIX path keeps only its last part. Browsers and mail clients add these marks
 (a bidi mark after a right-to-left name, a zero-width space from a copied name), Windows
 drops trailing spaces and dots when it saves, and old browsers send the full local path.
@@ -22,9 +23,65 @@ INVISIBLE_MARKS: frozenset[str] = frozenset(
     "\u061c\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
     "\u2060\u2066\u2067\u2068\u2069\ufeff"
 )
-_REMOVE_MARKS = dict.fromkeys(map(ord, INVISIBLE_MARKS))
+# Those marks are a few of Unicode's Default_Ignorable_Code_Point characters
+# (DerivedCoreProperties.txt, Unicode 15.1): code points a renderer shows as nothing. All
+# of them are removed, with every other format character (category Cf): the soft hyphen
+# U+00AD, the Mongolian vowel separator U+180E, variation selectors (U+FE0F after "jpg"),
+# tag characters U+E0020-U+E007F, Hangul fillers U+3164 and U+FFA0, the combining grapheme
+# joiner U+034F. Otherwise "passport.jpg\u00ad" has the extension "jpg\u00ad", and the
+# refusal would read "is a .jpg file, which we cannot accept".
+_DEFAULT_IGNORABLE_RANGES: tuple[tuple[int, int], ...] = (
+    (0x00AD, 0x00AD),
+    (0x034F, 0x034F),
+    (0x061C, 0x061C),
+    (0x115F, 0x1160),
+    (0x17B4, 0x17B5),
+    (0x180B, 0x180F),
+    (0x200B, 0x200F),
+    (0x202A, 0x202E),
+    (0x2060, 0x206F),
+    (0x3164, 0x3164),
+    (0xFE00, 0xFE0F),
+    (0xFEFF, 0xFEFF),
+    (0xFFA0, 0xFFA0),
+    (0xFFF0, 0xFFF8),
+    (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A),
+    (0xE0000, 0xE0FFF),
+)
+# Characters NFKC turns into a full stop: the full-width one typed on an East Asian
+# keyboard (U+FF0E), the small one (U+FE52) and the one-dot leader (U+2024).
+_DOTS = frozenset(".\uff0e\ufe52\u2024")
 _PATH_SEPARATORS = re.compile(r"[/\\]")
 _MAX_KEPT_EXTENSION = 16  # longer "extensions" are just part of the name when truncating
+
+
+def is_invisible(char: str) -> bool:
+    """True for a default-ignorable code point or any other format character (Cf)."""
+    code = ord(char)
+    if any(low <= code <= high for low, high in _DEFAULT_IGNORABLE_RANGES):
+        return True
+    return unicodedata.category(char) == "Cf"
+
+
+def _without_invisible(name: str) -> str:
+    return "".join(char for char in name if not is_invisible(char))
+
+
+def _plain_extension(extension: str) -> str:
+    """NFKC (full-width letters U+FF41-U+FF5A as ASCII), then without combining marks
+    ("jpg" + U+0301 -> "jpg"). No allowed extension has either."""
+    decomposed = unicodedata.normalize("NFKD", extension)
+    kept = "".join(char for char in decomposed if not unicodedata.category(char).startswith("M"))
+    return unicodedata.normalize("NFC", kept)
+
+
+def _strip_end(name: str) -> str:
+    end = len(name)
+    # A loop, not a regular expression: "[\s.]+$" is quadratic on a long run of spaces.
+    while end and (name[end - 1].isspace() or name[end - 1] in _DOTS):
+        end -= 1
+    return name[:end]
 
 
 def is_control(char: str) -> bool:
@@ -48,29 +105,31 @@ def basename(name: str) -> str:
 def clean_name(name: str) -> str:
     """The name the extension is read from.
 
-    NFC; invisible marks removed; the last path part only; trailing whitespace and dots
-    removed (Windows cannot even save ``passport.jpg.`` or ``passport.jpg ``). Control
-    characters are left in: the caller refuses those.
+    NFC; invisible characters removed (``is_invisible``); the last path part only; trailing
+    whitespace and dots removed (Windows cannot even save ``passport.jpg.`` or
+    ``passport.jpg ``); the extension's dot a full stop and its letters plain
+    (``_plain_extension``: "passport" + full-width ".pdf" -> ``passport.pdf``). The part
+    before the extension is kept as typed. Control characters are left in: the caller
+    refuses those.
     """
-    name = unicodedata.normalize("NFC", name).translate(_REMOVE_MARKS)
-    name = basename(name)
-    end = len(name)
-    # A loop, not a regular expression: "[\s.]+$" is quadratic on a long run of spaces.
-    while end and (name[end - 1].isspace() or name[end - 1] == "."):
-        end -= 1
-    return name[:end]
+    name = _without_invisible(unicodedata.normalize("NFC", name))
+    name = _strip_end(basename(name))
+    dot = max((name.rfind(char) for char in _DOTS), default=-1)
+    if dot >= 0 and len(name) - dot - 1 <= _MAX_KEPT_EXTENSION:
+        name = _strip_end(f"{name[:dot]}.{_plain_extension(name[dot + 1 :])}")
+    return name
 
 
 def extension_of(name: str) -> str:
     """The lower-case last extension of ``clean_name(name)``, or "" if it has none.
 
-    Full-width letters (U+FF41-U+FF5A, typed on an East Asian keyboard) compare as their ASCII
-    forms (NFKC), so a refusal never names an extension that looks like an allowed one.
+    Full-width letters (U+FF41-U+FF5A) and dots, and accents on the letters, read as their
+    plain forms, so a refusal never names an extension that looks like an allowed one.
     """
     _, dot, extension = clean_name(name).rpartition(".")
     if not dot:
         return ""
-    return unicodedata.normalize("NFKC", extension).lower()
+    return _plain_extension(extension).lower()
 
 
 def sanitise_filename(name: str, max_length: int = 120) -> str:
@@ -106,7 +165,7 @@ def shown(name: str) -> str:
     clean = sanitise_filename(name)
     if clean:
         return clean
-    raw = unicodedata.normalize("NFC", name).translate(_REMOVE_MARKS)
+    raw = _without_invisible(unicodedata.normalize("NFC", name))
     return "".join("\ufffd" if is_control(char) else char for char in raw)[:120].strip()
 
 

@@ -28,8 +28,11 @@ from defusedxml.ElementTree import fromstring as parse_xml
 
 from triage.evidence.structure import (
     DAMAGED,
+    DamagedFile,
     PasswordProtected,
     StructureError,
+    check_xml_entry,
+    damaged,
     open_safe_zip,
     read_zip_entry,
 )
@@ -97,19 +100,35 @@ def _declares_macros(content_type: str) -> bool:
 
 
 def _ole(data: bytes) -> olefile.OleFileIO | None:
-    """The OLE compound file in ``data``, or None if it is not one; the caller closes it."""
+    """The OLE compound file in ``data``, or None if it is not one; the caller closes it.
+
+    Raises ``DamagedFile`` when ``data`` has the OLE header but does not open (cut short).
+    """
     if not olefile.isOleFile(data=data):
+        # The OLE signature on a file too short to hold a header: cut short.
+        if data.startswith(olefile.MAGIC):
+            raise damaged()
         return None
     try:
         return olefile.OleFileIO(io.BytesIO(data))
     except Exception as exc:  # olefile raises many exception types on hostile input
-        raise StructureError(DAMAGED) from exc
+        raise damaged() from exc
 
 
 def _is_encrypted_package(ole: olefile.OleFileIO) -> bool:
     # [MS-OFFCRYPTO] 2.3.4.1: Word, Excel and PowerPoint 2007+ encrypt the whole package
     # into this OLE stream, whatever the file's extension.
     return ole.exists("EncryptedPackage") and ole.exists("EncryptionInfo")
+
+
+def _cut_short(ole: olefile.OleFileIO, size: int) -> bool:
+    """True if the file ends before the last sector its FAT says is in use.
+
+    [MS-CFB] 2.2-2.3: sector n starts at (n + 1) x sector size (the header takes the first);
+    olefile reads a file cut short as if the missing sectors were zeros.
+    """
+    used = [index for index, entry in enumerate(ole.fat) if entry != olefile.FREESECT]
+    return bool(used) and size < (max(used) + 2) * ole.sector_size
 
 
 def _has_vba_project(ole: olefile.OleFileIO) -> bool:
@@ -140,10 +159,13 @@ def _relationships(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> list[Elem
 
 
 def check_docx(data: bytes) -> None:
-    """A .docx is a safe zip whose ``officeDocument`` relationship leads to a Word main part.
+    """A .docx is a safe zip whose ``officeDocument`` relationship leads to a Word main part,
+    which decompresses completely into well-formed XML.
 
     Raises ``PasswordProtected`` for an encrypted package (an OLE file, see the module
-    docstring), ``StructureError`` for anything that is not a macro-free Word document.
+    docstring), ``DamagedFile`` for a zip or OLE file cut short or a main part that does not
+    decompress or parse, ``StructureError`` for anything that is not a macro-free Word
+    document.
     """
     ole = _ole(data)
     if ole is not None:
@@ -198,16 +220,35 @@ def check_docx(data: bytes) -> None:
             for rel in _relationships(archive, rels):
                 if "vbaproject" in rel.get("Type", "").lower():
                     raise StructureError(_MACROS)
+        # The document itself: decompressed whole (its CRC checked) and well-formed XML, or
+        # the text the reviewer needs is not all there.
+        check_xml_entry(archive, parts[name])
 
 
 # --- .odt -------------------------------------------------------------------------------------
 
+# Where LibreOffice stores a document's macros (OpenDocument 1.3 part 3, 3.15 "Scripts": the
+# office:scripts element; LibreOffice keeps StarBasic libraries under Basic/ and Python,
+# BeanShell and JavaScript macros under Scripts/<language>/).
+_ODF_SCRIPT_FOLDERS = ("basic/", "scripts/")
+_ODT_MACROS = (
+    "it contains macros (Basic or script modules), which we cannot accept for security reasons"
+)
+
+
+def _is_odf_script(path: str) -> bool:
+    return path.lstrip("/").lower().startswith(_ODF_SCRIPT_FOLDERS)
+
 
 def check_odt(data: bytes) -> None:
-    """An .odt is a safe zip whose ``mimetype`` entry names OpenDocument text.
+    """An .odt is a safe zip whose ``mimetype`` entry names OpenDocument text, with no
+    macros, and whose ``content.xml`` decompresses completely into well-formed XML.
 
-    Raises ``PasswordProtected`` when its manifest lists encrypted entries,
-    ``StructureError`` when it is not an OpenDocument text.
+    Raises ``PasswordProtected`` when its manifest lists encrypted entries, ``DamagedFile``
+    for a zip cut short or a ``content.xml`` that does not decompress or parse,
+    ``StructureError`` when it is not an OpenDocument text or holds macros (StarBasic
+    modules under ``Basic/``, scripts under ``Scripts/``, or manifest entries of a script
+    type).
     """
     with open_safe_zip(data) as archive:
         try:
@@ -220,13 +261,26 @@ def check_odt(data: bytes) -> None:
             raise StructureError(
                 "it is not an OpenDocument text (it may be a spreadsheet or another kind of file)"
             )
+        if any(_is_odf_script(info.filename) for info in archive.infolist()):
+            raise StructureError(_ODT_MACROS)
         try:
             manifest = archive.getinfo("META-INF/manifest.xml")
         except KeyError:
-            return  # optional for readers; LibreOffice always writes one
-        root = _xml(read_zip_entry(archive, manifest, _XML_PART_CAP))
-        if next(root.iter(f"{_MANIFEST_NS}encryption-data"), None) is not None:
-            raise PasswordProtected("is protected with a password", ODT_PASSWORD_ADVICE)
+            manifest = None  # optional for readers; LibreOffice always writes one
+        if manifest is not None:
+            root = _xml(read_zip_entry(archive, manifest, _XML_PART_CAP))
+            if next(root.iter(f"{_MANIFEST_NS}encryption-data"), None) is not None:
+                raise PasswordProtected("is protected with a password", ODT_PASSWORD_ADVICE)
+            for entry in root.iter(f"{_MANIFEST_NS}file-entry"):
+                path = entry.get(f"{_MANIFEST_NS}full-path", "")
+                media_type = entry.get(f"{_MANIFEST_NS}media-type", "").lower()
+                if _is_odf_script(path) or "script" in media_type or "basic" in media_type:
+                    raise StructureError(_ODT_MACROS)
+        try:
+            content = archive.getinfo("content.xml")
+        except KeyError:
+            raise StructureError(DAMAGED) from None
+        check_xml_entry(archive, content)
 
 
 # --- .doc -------------------------------------------------------------------------------------
@@ -240,7 +294,8 @@ def check_doc(data: bytes) -> None:
     password.
 
     Raises ``PasswordProtected`` for an encrypted package or a FIB with fEncrypted set,
-    ``StructureError`` for anything else that is not a macro-free Word 97-2003 document.
+    ``DamagedFile`` for an OLE file cut short, ``StructureError`` for anything else that is
+    not a macro-free Word 97-2003 document.
     """
     ole = _ole(data)
     if ole is None:
@@ -255,14 +310,16 @@ def check_doc(data: bytes) -> None:
                 raise StructureError(_NOT_WORD)
             if _has_vba_project(ole):
                 raise StructureError(_DOC_MACROS)
+            if _cut_short(ole, len(data)):
+                raise damaged()
             with ole.openstream("WordDocument") as stream:
                 fib = stream.read(12)
-        except (StructureError, PasswordProtected):
+        except (StructureError, PasswordProtected, DamagedFile):
             raise
         except Exception as exc:  # olefile raises many exception types on hostile input
-            raise StructureError(DAMAGED) from exc
+            raise damaged() from exc
     if len(fib) < 12:
-        raise StructureError(DAMAGED)
+        raise damaged()
     ident = int.from_bytes(fib[0:2], "little")
     flags = int.from_bytes(fib[10:12], "little")
     if ident == _FIB_IDENT and flags & _F_ENCRYPTED:

@@ -15,15 +15,31 @@ qpdf repairs what it can without a word to the caller; its warnings say what it 
 truncated file has lost its cross-reference table (it sits at the end), so qpdf rebuilds
 the table from the objects it finds. Bytes appended after the end of a complete PDF (a
 padded download, a trailing comment) make it rebuild the table too, which loses nothing,
-so that repair alone is accepted. Any other warning once the table was rebuilt — a missing
-trailer, an object or stream that does not parse — or a page content stream that is not
-there means content is lost, and the file is refused as damaged: the customer can send it
-again, the reviewer could not trust what is left. A page tree that loops stops qpdf.
+so that repair is accepted, as is a table entry a few bytes off the object it names (the
+rebuilt table finds that very object there). Any other warning once the table was
+rebuilt — a missing trailer, an object or stream that does not parse — or a page content
+stream that is not there means content is lost, and the file is refused as damaged: the
+customer can send it again, the reviewer could not trust what is left. A page tree that
+loops stops qpdf.
+
+The check runs in a forked child under a CPU-time and memory budget (``inspect_pdf``): a
+few KB of compressed object stream can expand to millions of objects for qpdf to parse.
+A PDF encrypted for a certificate or DRM handler (not the Standard password handler) is
+"password protected"; a reference from the page tree to an object that does not exist (a
+missing /Kids node or content stream, which qpdf reads as null) is damage.
 """
 
 from __future__ import annotations
 
+import bisect
 import io
+import os
+import pickle
+import re
+import resource
+import select
+import signal
+import time
 from collections.abc import Iterator
 from decimal import Decimal
 
@@ -70,11 +86,21 @@ _HARMLESS_WHEN_REBUILT = (
     "startxref was more than 1024 bytes before end of file",
 )
 
+# qpdf's words (12.4) when an object or an object stream could not be read.
+_OVER_BUDGET = ("std::bad_alloc", "memory limit exceeded")
+_TOO_DEEP = ("limits error(parser-max-nesting)",)
+_OBJECT_LOST = ("error reading object", "error decoding stream data", "unfilterable stream")
+
 PDF_PASSWORD_ADVICE = (
     "Please save a copy without a password and upload that: open the PDF with its "
     "password and print it to a new PDF (choose “Save as PDF” or “Microsoft Print to PDF” "
     "as the printer), or in Adobe Acrobat choose File > Properties > Security > "
     "“No Security” (Remove security) and save."
+)
+PDF_PROTECTED_ADVICE = (
+    "Please save a copy without protection and upload that: open the PDF on the device "
+    "that can open it and print it to a new PDF (choose “Save as PDF” or “Microsoft Print "
+    "to PDF” as the printer), or ask the sender for an unprotected copy."
 )
 PDF_TOO_COMPLEX_ADVICE = (
     "Please send only the pages we asked for, as a smaller PDF or as photos of the pages."
@@ -86,7 +112,13 @@ PDF_DAMAGED_ADVICE = (
 
 
 class PdfPasswordProtected(Exception):
-    """The PDF needs a user password to open."""
+    """The PDF needs a user password to open, or (``certificate`` True) is encrypted for a
+    security handler other than the Standard (password) one: a certificate (Adobe.PubSec)
+    or a DRM plug-in, which only the intended recipients' software can open."""
+
+    def __init__(self, certificate: bool = False) -> None:
+        super().__init__("certificate or DRM" if certificate else "user password")
+        self.certificate = certificate
 
 
 class PdfDamaged(Exception):
@@ -94,7 +126,52 @@ class PdfDamaged(Exception):
 
 
 class PdfTooComplex(Exception):
-    """The PDF holds more than ``MAX_PDF_OBJECTS`` objects: too costly to walk."""
+    """The PDF is too costly to check: more than ``MAX_PDF_OBJECTS`` objects (``objects`` is
+    True), or its parts expand past ``CHECK_CPU_SECONDS`` / ``CHECK_MEMORY_BYTES``."""
+
+    def __init__(self, objects: bool = True) -> None:
+        super().__init__("too many objects" if objects else "over the check's budget")
+        self.objects = objects
+
+
+# The check's budget (security.md: bound the work before the content). A few KB of
+# compressed object stream can expand to millions of array items or one string of hundreds
+# of megabytes, and qpdf parses a whole object (an uncompressed 5 MB array is 2.4 million
+# items, ~2 s and ~400 MB) before anything can be counted. So the check runs in a forked
+# child under a CPU-time and an address-space limit, and a PDF that exceeds them is "too
+# costly to check". A 300-page statement takes 0.1 s; 50,000 small objects about 2 s.
+CHECK_CPU_SECONDS: float = 0.9
+CHECK_MEMORY_BYTES: int = 192 * 1024 * 1024
+_CHECK_WALL_SECONDS = 10.0  # CPU time is what is limited; wall time only guards a stuck child
+# Decoded size of any one Flate stream qpdf itself decodes (object and xref streams; the
+# check never decodes page content or images).
+_FLATE_MAX_MEMORY = 32 * 1024 * 1024
+
+
+# qpdf's warning when a cross-reference entry does not point at "n g obj".
+_EXPECTED_OBJ = re.compile(r"\(object (\d+) (\d+), offset (\d+)\): expected n n obj$")
+_SLIP_BYTES = 16  # how far a found object may be from where the table said
+
+
+def _offset_slips(pdf: pikepdf.Pdf, said: list[str]) -> set[str]:
+    """The "expected n n obj" warnings that are only a slightly wrong table offset: the
+    rebuilt table found that very object within ``_SLIP_BYTES`` of where the old one said,
+    so nothing was lost (an editor that miscounted line endings writes such tables)."""
+    xref = pdf.get_xref_table()
+    slips = set()
+    for warning in said:
+        match = _EXPECTED_OBJ.search(warning)
+        if not match:
+            continue
+        number, generation, offset = map(int, match.groups())
+        entry = xref.get((number, generation))
+        if entry is not None and entry.type == 1 and abs(entry.offset - offset) <= _SLIP_BYTES:
+            slips.add(warning)
+    return slips
+
+
+def _said_anywhere(warning: str, texts: tuple[str, ...]) -> bool:
+    return any(text in warning for text in texts)
 
 
 def _said(warning: str, texts: tuple[str, ...]) -> bool:
@@ -124,8 +201,56 @@ def _page_nodes(pdf: pikepdf.Pdf) -> Iterator[pikepdf.Dictionary]:
             stack.extend(kids)
 
 
-def _check_pages(pdf: pikepdf.Pdf) -> None:
+class _Tokens(pikepdf.TokenFilter):
+    """Collects qpdf's tokens of a piece of PDF syntax (names come decoded)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tokens: list[tuple[pikepdf.TokenType, str]] = []
+
+    def handle_token(self, token: pikepdf.Token) -> None:
+        if token.type_ not in (pikepdf.TokenType.space, pikepdf.TokenType.comment):
+            self.tokens.append((token.type_, token.value))
+
+
+def _written_contents_reference(data: bytes, offset: int, end: int) -> tuple[int, int] | None:
+    """The ``N G R`` written as a page object's top-level ``/Contents``, read with qpdf's
+    tokenizer from the object's bytes (``offset`` to ``end``), or None.
+
+    qpdf treats a reference to a missing object as null and a null dictionary value as no
+    key at all (ISO 32000-2, 7.3.10), so the parsed page cannot tell a lost content stream
+    from a blank page.
+    """
+    scratch = pikepdf.new()
+    holder = scratch.add_blank_page()
+    holder.Contents = scratch.make_stream(data[offset:end])
+    collector = _Tokens()
+    holder.get_filtered_contents(collector)
+    tokens, depth = collector.tokens, 0
+    for index, (kind, value) in enumerate(tokens):
+        if kind in (pikepdf.TokenType.dict_open, pikepdf.TokenType.array_open):
+            depth += 1
+        elif kind in (pikepdf.TokenType.dict_close, pikepdf.TokenType.array_close):
+            depth -= 1
+            if depth <= 0:
+                return None
+        elif depth == 1 and kind == pikepdf.TokenType.name_ and value == "/Contents":
+            ref = tokens[index + 1 : index + 4]
+            kinds = [token_kind for token_kind, _ in ref]
+            integer = pikepdf.TokenType.integer
+            if kinds == [integer, integer, pikepdf.TokenType.word] and ref[2][1] == "R":
+                return int(ref[0][1]), int(ref[1][1])
+            return None
+    return None
+
+
+_PAGE_OBJECT_BYTES = 64 * 1024  # a page dictionary is a few hundred bytes
+
+
+def _check_pages(pdf: pikepdf.Pdf, data: bytes) -> None:
     """At least one page, and each page's content streams are there."""
+    xref = pdf.get_xref_table()
+    offsets = sorted(entry.offset for entry in xref.values() if entry.type == 1)
     pages = 0
     for node in _page_nodes(pdf):
         if "/Kids" in node:
@@ -135,6 +260,16 @@ def _check_pages(pdf: pikepdf.Pdf) -> None:
         streams = contents if isinstance(contents, pikepdf.Array) else [contents]
         if "/Contents" in node and not all(isinstance(s, pikepdf.Stream) for s in streams):
             raise PdfDamaged("a page's content stream is missing")
+        entry = xref.get(node.objgen) if node.is_indirect else None
+        if "/Contents" not in node and entry is not None and entry.type == 1:
+            # Only a page written as its own object can be read this way; one inside an
+            # object stream is not checked for this.
+            following = bisect.bisect_right(offsets, entry.offset)
+            end = offsets[following] if following < len(offsets) else len(data)
+            end = min(end, entry.offset + _PAGE_OBJECT_BYTES)
+            written = _written_contents_reference(data, entry.offset, end)
+            if written is not None and getattr(xref.get(written), "type", 0) == 0:
+                raise PdfDamaged("a page's content stream is missing")
     if pages == 0:
         raise PdfDamaged("it has no pages")
 
@@ -198,28 +333,24 @@ class _Walk:
         self.visit(value, depth + 1)
 
 
-def inspect_pdf(data: bytes) -> tuple[str, ...]:
-    """The active-content names of a PDF that opens completely, e.g. ("/JavaScript", "/JS").
-
-    Opens ``data`` with qpdf (empty user password), walks every object — those inside object
-    streams included — and the page tree, and reads every stream's raw data once so a
-    stream cut short shows. The names are those of ``FLAGGED_PDF_NAMES`` found as dictionary
-    keys or name values (``/OpenAction`` only when it is more than a page-and-view array).
-    They flag a PDF for the reviewer; they do not prove it safe or unsafe.
-
-    Raises ``PdfPasswordProtected`` when a user password is needed, ``PdfDamaged`` when the
-    PDF does not open, loses content to qpdf's repairs (module docstring), or its page tree
-    loops or holds no page, ``PdfTooComplex`` over ``MAX_PDF_OBJECTS`` objects.
-    """
+def _inspect_here(data: bytes) -> tuple[str, ...]:
+    """``inspect_pdf``'s work, done in the forked child; same answers and exceptions."""
     # Cost bounds, not judgements: qpdf rebuilding a table parses every "obj" it finds, and
     # the walk touches every object the table lists; both are counted before either runs.
     if data.count(b"endobj") > MAX_PDF_OBJECTS:
         raise PdfTooComplex()
     try:
-        pdf = pikepdf.open(io.BytesIO(data))
+        # Without inherit_page_attributes qpdf does not build its page list on opening,
+        # which drops page tree entries that are not pages (a /Kids reference to a missing
+        # object) before _page_nodes could see them.
+        pdf = pikepdf.open(io.BytesIO(data), inherit_page_attributes=False)
     except pikepdf.PasswordError as exc:
         raise PdfPasswordProtected() from exc
     except (pikepdf.PdfError, pikepdf.DataDecodingError, ValueError, RuntimeError) as exc:
+        # qpdf 12 opens only the Standard security handler (ISO 32000-2, 7.6.4); any other
+        # /Filter in /Encrypt is a certificate or DRM handler, not damage.
+        if "unsupported encryption filter" in str(exc):
+            raise PdfPasswordProtected(certificate=True) from exc
         raise PdfDamaged(f"qpdf cannot open it: {exc}") from exc
     with pdf:
         size = pdf.trailer.get("/Size")
@@ -231,15 +362,119 @@ def inspect_pdf(data: bytes) -> tuple[str, ...]:
                 walk.visit(obj)
                 if isinstance(obj, pikepdf.Stream):
                     obj.read_raw_bytes()  # no decoding: qpdf warns if the data is cut short
-            _check_pages(pdf)
+            _check_pages(pdf, data)
         except (pikepdf.PdfError, pikepdf.DataDecodingError, RuntimeError, ValueError) as exc:
             raise PdfDamaged(f"qpdf cannot read it: {exc}") from exc
         said = pdf.get_warnings()
+        slips = _offset_slips(pdf, said)
+    # qpdf reads an object it cannot parse or decode as null, with a warning: over the
+    # memory limits (the check's budget) that is "too costly"; otherwise content is lost.
+    if any(_said_anywhere(warning, _OVER_BUDGET) for warning in said):
+        raise PdfTooComplex(objects=False)
+    # qpdf replaces what is nested deeper than its limit (499) with null: the walk refuses
+    # past _MAX_DEPTH, so deeper still is refused the same way.
+    if any(_said_anywhere(warning, _TOO_DEEP) for warning in said):
+        raise PdfDamaged("objects nested too deeply")
+    if any(_said_anywhere(warning, _OBJECT_LOST) for warning in said):
+        raise PdfDamaged(f"qpdf could not read an object: {said}")
     # With its own cross-reference table intact, a file was written whole: qpdf's warnings
     # are about small slips it mends (a page without /Resources, a page listed twice). Once
     # the table had to be rebuilt, only the harmless reason for it may show.
     if any(_said(warning, _REBUILT) for warning in said) and not all(
-        _said(warning, _HARMLESS_WHEN_REBUILT) for warning in said
+        _said(warning, _HARMLESS_WHEN_REBUILT) or warning in slips for warning in said
     ):
         raise PdfDamaged(f"qpdf had to rebuild it and lost content: {said}")
     return tuple(name for name in FLAGGED_PDF_NAMES if name in walk.found)
+
+
+def inspect_pdf(data: bytes) -> tuple[str, ...]:
+    """The active-content names of a PDF that opens completely, e.g. ("/JavaScript", "/JS").
+
+    Opens ``data`` with qpdf (empty user password), walks every object — those inside object
+    streams included — and the page tree, and reads every stream's raw data once so a
+    stream cut short shows. The names are those of ``FLAGGED_PDF_NAMES`` found as dictionary
+    keys or name values (``/OpenAction`` only when it is more than a page-and-view array).
+    They flag a PDF for the reviewer; they do not prove it safe or unsafe.
+
+    The work runs in a forked child limited to ``CHECK_CPU_SECONDS`` of CPU time and
+    ``CHECK_MEMORY_BYTES`` more address space (see ``PdfTooComplex``).
+
+    Raises ``PdfPasswordProtected`` when a user password, a certificate or DRM is needed,
+    ``PdfDamaged`` when the PDF does not open, loses content to qpdf's repairs (module
+    docstring), an object cannot be read or is nested too deeply, or its page tree loops,
+    refers to a missing node or holds no page, ``PdfTooComplex`` over ``MAX_PDF_OBJECTS``
+    objects or the budget.
+    """
+    # Counted before forking: cheap, and gives the more helpful "over 50,000 objects".
+    if data.count(b"endobj") > MAX_PDF_OBJECTS:
+        raise PdfTooComplex()
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns, never runs the parent's cleanup
+        status = 1
+        try:
+            os.close(read_end)
+            _limit_child()
+            try:
+                outcome: tuple[str, object] = ("ok", _inspect_here(data))
+            except PdfPasswordProtected as exc:
+                outcome = ("password", exc.certificate)
+            except PdfDamaged as exc:
+                outcome = ("damaged", str(exc))
+            except PdfTooComplex as exc:
+                outcome = ("complex", exc.objects)
+            except MemoryError:
+                outcome = ("complex", False)
+            except Exception as exc:  # a bug, not a verdict: the parent raises it on
+                outcome = ("error", repr(exc))
+            with os.fdopen(write_end, "wb") as pipe:
+                pipe.write(pickle.dumps(outcome))
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    return _outcome(pid, read_end)
+
+
+def _limit_child() -> None:
+    # qpdf's own limits, set in the child only: they are process-wide.
+    pikepdf.settings.set_qpdf_limits(flate_max_memory=_FLATE_MAX_MEMORY)
+    # SIGPROF's default action ends the process once it has used that much CPU time.
+    signal.signal(signal.SIGPROF, signal.SIG_DFL)
+    signal.setitimer(signal.ITIMER_PROF, CHECK_CPU_SECONDS)
+    with open("/proc/self/statm", "rb") as statm:
+        mapped = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    limit = mapped + CHECK_MEMORY_BYTES
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def _outcome(pid: int, read_end: int) -> tuple[str, ...]:
+    """Read the child's pickled outcome; a child killed by its limits is "too costly"."""
+    chunks: list[bytes] = []
+    deadline = time.monotonic() + _CHECK_WALL_SECONDS
+    try:
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([read_end], [], [], remaining)[0]:
+                os.kill(pid, signal.SIGKILL)
+                break
+            chunk = os.read(read_end, 1 << 16)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(read_end)
+        os.waitpid(pid, 0)
+    if not chunks:  # killed (SIGXCPU, out of memory) before it could answer
+        raise PdfTooComplex(objects=False)
+    # Our own child's pickle of a tuple of str, bool or None.
+    kind, value = pickle.loads(b"".join(chunks))
+    if kind == "password":
+        raise PdfPasswordProtected(certificate=value)
+    if kind == "damaged":
+        raise PdfDamaged(value)
+    if kind == "complex":
+        raise PdfTooComplex(objects=value)
+    if kind == "error":
+        raise RuntimeError(f"the PDF check failed in its child process: {value}")
+    return value
