@@ -22,7 +22,7 @@ stream that is not there means content is lost, and the file is refused as damag
 customer can send it again, the reviewer could not trust what is left. A page tree that
 loops stops qpdf.
 
-The check runs in a forked child under a CPU-time and memory budget (``inspect_pdf``): a
+The check runs in a checker process under a CPU-time and memory budget (``inspect_pdf``): a
 few KB of compressed object stream can expand to millions of objects for qpdf to parse.
 A PDF encrypted for a certificate or DRM handler (not the Standard password handler) is
 "password protected"; a reference from the page tree to an object that does not exist (a
@@ -33,14 +33,16 @@ from __future__ import annotations
 
 import bisect
 import io
+import multiprocessing
 import os
-import pickle
 import re
 import resource
-import select
 import signal
-import time
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
+from concurrent.futures.process import BrokenProcessPool
 from decimal import Decimal
 
 import pikepdf
@@ -137,8 +139,8 @@ class PdfTooComplex(Exception):
 # The check's budget (security.md: bound the work before the content). A few KB of
 # compressed object stream can expand to millions of array items or one string of hundreds
 # of megabytes, and qpdf parses a whole object (an uncompressed 5 MB array is 2.4 million
-# items, ~2 s and ~400 MB) before anything can be counted. So the check runs in a forked
-# child under a CPU-time and an address-space limit, and a PDF that exceeds them is "too
+# items, ~2 s and ~400 MB) before anything can be counted. So the check runs in a checker
+# process under a CPU-time and an address-space limit, and a PDF that exceeds them is "too
 # costly to check". A 300-page statement takes 0.1 s; 50,000 small objects about 2 s.
 CHECK_CPU_SECONDS: float = 0.9
 CHECK_MEMORY_BYTES: int = 192 * 1024 * 1024
@@ -334,7 +336,7 @@ class _Walk:
 
 
 def _inspect_here(data: bytes) -> tuple[str, ...]:
-    """``inspect_pdf``'s work, done in the forked child; same answers and exceptions."""
+    """``inspect_pdf``'s work, done in a checker process; same answers and exceptions."""
     # Cost bounds, not judgements: qpdf rebuilding a table parses every "obj" it finds, and
     # the walk touches every object the table lists; both are counted before either runs.
     if data.count(b"endobj") > MAX_PDF_OBJECTS:
@@ -396,8 +398,10 @@ def inspect_pdf(data: bytes) -> tuple[str, ...]:
     keys or name values (``/OpenAction`` only when it is more than a page-and-view array).
     They flag a PDF for the reviewer; they do not prove it safe or unsafe.
 
-    The work runs in a forked child limited to ``CHECK_CPU_SECONDS`` of CPU time and
-    ``CHECK_MEMORY_BYTES`` more address space (see ``PdfTooComplex``).
+    The work runs in a checker process of a small pool, each check limited to
+    ``CHECK_CPU_SECONDS`` of CPU time and ``CHECK_MEMORY_BYTES`` more address space (see
+    ``PdfTooComplex``). The checkers are started once (forkserver) and reused, so a check
+    costs a hand-over of the bytes, not a fork of the web worker.
 
     Raises ``PdfPasswordProtected`` when a user password, a certificate or DRM is needed,
     ``PdfDamaged`` when the PDF does not open, loses content to qpdf's repairs (module
@@ -405,70 +409,21 @@ def inspect_pdf(data: bytes) -> tuple[str, ...]:
     refers to a missing node or holds no page, ``PdfTooComplex`` over ``MAX_PDF_OBJECTS``
     objects or the budget.
     """
-    # Counted before forking: cheap, and gives the more helpful "over 50,000 objects".
+    # Counted before the checker runs: cheap, and gives the more helpful "over 50,000 objects".
     if data.count(b"endobj") > MAX_PDF_OBJECTS:
         raise PdfTooComplex()
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: never returns, never runs the parent's cleanup
-        status = 1
+    # A checker killed by its CPU limit breaks the pool, and every check waiting in it with
+    # it: one retry on a fresh pool lets those others through, while the costly PDF breaks
+    # the fresh pool too and is refused.
+    for attempt in range(2):
+        pool = _checker_pool()
         try:
-            os.close(read_end)
-            _limit_child()
-            try:
-                outcome: tuple[str, object] = ("ok", _inspect_here(data))
-            except PdfPasswordProtected as exc:
-                outcome = ("password", exc.certificate)
-            except PdfDamaged as exc:
-                outcome = ("damaged", str(exc))
-            except PdfTooComplex as exc:
-                outcome = ("complex", exc.objects)
-            except MemoryError:
-                outcome = ("complex", False)
-            except Exception as exc:  # a bug, not a verdict: the parent raises it on
-                outcome = ("error", repr(exc))
-            with os.fdopen(write_end, "wb") as pipe:
-                pipe.write(pickle.dumps(outcome))
-            status = 0
-        finally:
-            os._exit(status)
-    os.close(write_end)
-    return _outcome(pid, read_end)
-
-
-def _limit_child() -> None:
-    # qpdf's own limits, set in the child only: they are process-wide.
-    pikepdf.settings.set_qpdf_limits(flate_max_memory=_FLATE_MAX_MEMORY)
-    # SIGPROF's default action ends the process once it has used that much CPU time.
-    signal.signal(signal.SIGPROF, signal.SIG_DFL)
-    signal.setitimer(signal.ITIMER_PROF, CHECK_CPU_SECONDS)
-    with open("/proc/self/statm", "rb") as statm:
-        mapped = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-    limit = mapped + CHECK_MEMORY_BYTES
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-
-
-def _outcome(pid: int, read_end: int) -> tuple[str, ...]:
-    """Read the child's pickled outcome; a child killed by its limits is "too costly"."""
-    chunks: list[bytes] = []
-    deadline = time.monotonic() + _CHECK_WALL_SECONDS
-    try:
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not select.select([read_end], [], [], remaining)[0]:
-                os.kill(pid, signal.SIGKILL)
-                break
-            chunk = os.read(read_end, 1 << 16)
-            if not chunk:
-                break
-            chunks.append(chunk)
-    finally:
-        os.close(read_end)
-        os.waitpid(pid, 0)
-    if not chunks:  # killed (SIGXCPU, out of memory) before it could answer
-        raise PdfTooComplex(objects=False)
-    # Our own child's pickle of a tuple of str, bool or None.
-    kind, value = pickle.loads(b"".join(chunks))
+            kind, value = pool.submit(_check_in_checker, data).result(_CHECK_WALL_SECONDS)
+            break
+        except (BrokenProcessPool, FuturesTimeout):
+            _discard_pool(pool)
+            if attempt:
+                raise PdfTooComplex(objects=False) from None
     if kind == "password":
         raise PdfPasswordProtected(certificate=value)
     if kind == "damaged":
@@ -476,5 +431,70 @@ def _outcome(pid: int, read_end: int) -> tuple[str, ...]:
     if kind == "complex":
         raise PdfTooComplex(objects=value)
     if kind == "error":
-        raise RuntimeError(f"the PDF check failed in its child process: {value}")
+        raise RuntimeError(f"the PDF check failed in its checker process: {value}")
     return value
+
+
+# Two checkers per web process: a check takes milliseconds and uploads wait on the network
+# far longer. A checker is replaced after _CHECKS_PER_CHECKER checks, so memory left behind
+# by a refused PDF does not linger.
+_CHECKERS = 2
+_CHECKS_PER_CHECKER = 200
+_pool: ProcessPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _checker_pool() -> ProcessPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ProcessPoolExecutor(
+                max_workers=_CHECKERS,
+                # forkserver: checkers start from a small clean process, never from a
+                # copy of a threaded web worker.
+                mp_context=multiprocessing.get_context("forkserver"),
+                initializer=_limit_checker,
+                max_tasks_per_child=_CHECKS_PER_CHECKER,
+            )
+        return _pool
+
+
+def _discard_pool(pool: ProcessPoolExecutor) -> None:
+    global _pool
+    with _pool_lock:
+        if _pool is pool:
+            _pool = None
+    for process in list(getattr(pool, "_processes", {}).values()):
+        process.kill()  # a checker stuck past the wall-clock bound
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _limit_checker() -> None:
+    # qpdf's own limits are process-wide: set here, in the checker only.
+    pikepdf.settings.set_qpdf_limits(flate_max_memory=_FLATE_MAX_MEMORY)
+    with open("/proc/self/statm", "rb") as statm:
+        mapped = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    limit = mapped + CHECK_MEMORY_BYTES
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def _check_in_checker(data: bytes) -> tuple[str, object]:
+    """One check in a checker process: ``(kind, value)`` for ``inspect_pdf`` to turn back
+    into its answer. SIGPROF's default action ends the checker once this check has used
+    ``CHECK_CPU_SECONDS`` of CPU time."""
+    signal.signal(signal.SIGPROF, signal.SIG_DFL)
+    signal.setitimer(signal.ITIMER_PROF, CHECK_CPU_SECONDS)
+    try:
+        return ("ok", _inspect_here(data))
+    except PdfPasswordProtected as exc:
+        return ("password", exc.certificate)
+    except PdfDamaged as exc:
+        return ("damaged", str(exc))
+    except PdfTooComplex as exc:
+        return ("complex", exc.objects)
+    except MemoryError:
+        return ("complex", False)
+    except Exception as exc:  # a bug, not a verdict: the web process raises it
+        return ("error", repr(exc))
+    finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
