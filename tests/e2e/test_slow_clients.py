@@ -140,21 +140,19 @@ def _healthz_under_trickle(address: tuple[str, int], base: str, samples: int) ->
 def test_healthz_answers_within_a_second_behind_nginx_with_50_slow_clients(
     production_env, tmp_path
 ):
-    with gunicorn(production_env, tmp_path / "gunicorn.log") as upstream:
-        with nginx(tmp_path, production_env["GUNICORN_BIND"]) as base:
-            host, port = base.removeprefix("http://").split(":")
-            times = _healthz_under_trickle((host, int(port)), base, samples=5)
-            assert max(times) < 1.0, times
+    with (
+        gunicorn(production_env, tmp_path / "gunicorn.log"),
+        nginx(tmp_path, production_env["GUNICORN_BIND"]) as base,
+    ):
+        host, port = base.removeprefix("http://").split(":")
+        times = _healthz_under_trickle((host, int(port)), base, samples=5)
+        assert max(times) < 1.0, times
 
-            # The proxy passes what the app needs: its answers and the request id.
-            response = requests.get(f"{base}/", timeout=5)
-            assert response.status_code == 200 and response.headers["X-Request-ID"]
-            too_big = requests.post(
-                f"{base}/api/v1/tickets", data=b"x" * (5376 * 1024 + 1), timeout=10
-            )
-            assert too_big.status_code == 413  # nginx's cap is the app's cap
-
-        # Without nginx, the same 50 clients hold gunicorn's 2 x 4 threads: the reason for it.
-        host, port = upstream.removeprefix("http://").split(":")
-        direct = _healthz_under_trickle((host, int(port)), upstream, samples=2)
-        assert max(direct) > 1.0, direct
+        # The proxy passes what the app needs: its answers and the request id.
+        response = requests.get(f"{base}/", timeout=5)
+        assert response.status_code == 200 and response.headers["X-Request-ID"]
+        too_big = requests.post(f"{base}/api/v1/tickets", data=b"x" * (5376 * 1024 + 1), timeout=10)
+        assert too_big.status_code == 413  # nginx's cap is the app's cap
+    # Without nginx the same 50 clients usually hold gunicorn's 2 x 4 threads (no answer
+    # within 3 s when measured), but not in every run: how the kernel spreads the slow
+    # connections over the workers decides. So that is a measurement, not a test.

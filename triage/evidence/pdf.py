@@ -415,15 +415,20 @@ def inspect_pdf(data: bytes) -> tuple[str, ...]:
     # A checker killed by its CPU limit breaks the pool, and every check waiting in it with
     # it: one retry on a fresh pool lets those others through, while the costly PDF breaks
     # the fresh pool too and is refused.
+    # A checker that failed without a verdict (an error inside qpdf or pikepdf) may carry
+    # state from an earlier check into the next: the retry runs in fresh checkers too.
     for attempt in range(2):
         pool = _checker_pool()
         try:
             kind, value = pool.submit(_check_in_checker, data).result(_CHECK_WALL_SECONDS)
-            break
         except (BrokenProcessPool, FuturesTimeout):
             _discard_pool(pool)
             if attempt:
                 raise PdfTooComplex(objects=False) from None
+            continue
+        if kind != "error" or attempt:
+            break
+        _discard_pool(pool)
     if kind == "password":
         raise PdfPasswordProtected(certificate=value)
     if kind == "damaged":
