@@ -512,11 +512,6 @@ def ticket_history(ticket: Ticket) -> list[Event]:
 # --- previews -------------------------------------------------------------------------------
 
 
-def previewable(item: Evidence) -> bool:
-    """A file shown as pictures: a PDF (poppler installed), JPEG or PNG, not flagged."""
-    return previews.previewable(item)
-
-
 def evidence_preview(item: Evidence) -> previews.PreviewView:
     """The file's preview state for the review page; starts a background render if none.
 

@@ -182,7 +182,6 @@ def _render(
         claim_active=ops.claim_active(ticket),
         evidence_forms=evidence_forms,
         inline=content.shown_inline,
-        previewable=ops.previewable,
         preview=ops.evidence_preview,
         request_form=forms.get("request") or RequestMaterialsForm(formdata=None, materials=asked),
         decision_form=forms.get("decision") or DecisionForm(formdata=None),
