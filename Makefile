@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
 
-.PHONY: run test lint install system-deps browser-deps proxy-deps db-upgrade bench clean
+.PHONY: run test lint install system-deps browser-deps proxy-deps db-upgrade bench bench-peer translations clean
 
 install: system-deps $(STAMP)
 
@@ -34,11 +34,13 @@ system-deps:
 	  $(APT) update -qq && $(APT) install -y -qq $$missing >/dev/null; \
 	fi
 
-# Debian's Chromium for the browser tests (no browser download); npm installs axe-core
-# into the user's cache for the accessibility test.
+# Debian's Chromium for the browser tests (no browser download), with Noto CJK so the
+# Chinese screenshots show characters; npm installs axe-core into the user's cache for the
+# accessibility test.
 browser-deps:
 	@missing=""; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium fonts-dejavu-core"; \
+	[ -d /usr/share/fonts/opentype/noto ] || missing="$$missing fonts-noto-cjk"; \
 	command -v npm >/dev/null || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing$$missing through apt"; \
@@ -56,7 +58,11 @@ proxy-deps:
 db-upgrade: install
 	$(BIN)/flask --app wsgi db upgrade
 
+# The app and, beside it, one Celery worker with the beat scheduler on the embedded broker
+# (a SQLite file in instance/, no Redis; CELERY_BROKER_URL names another). Ctrl-C stops both.
 run: db-upgrade
+	@$(BIN)/celery -A wsgi.celery worker --beat --loglevel=INFO --concurrency=2 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
 
 test: install browser-deps proxy-deps
@@ -66,8 +72,20 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Customer strings: extract them (babel.cfg), merge them into translations/*/messages.po
+# (new strings come untranslated, and tests/i18n fails until they are translated), then
+# compile the .mo files the app reads. Both are committed, so any checkout speaks all three
+# languages; tests/i18n fails on a .mo older than its .po.
+translations: install
+	$(BIN)/python -m triage.i18n.catalog update compile
+
 bench: install
 	$(BIN)/python -m benchmarks
+
+# This product against django-helpdesk's public form (benchmarks/README.md): installs
+# django-helpdesk into benchmarks/.peer-venv on first use, needs PostgreSQL and Redis.
+bench-peer: install
+	$(BIN)/python -m benchmarks peer
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -24,16 +24,37 @@ from benchmarks import servers
 from benchmarks.report import Row, progress, table
 
 BENCHMARKS = ("upload", "memory", "queue", "evaluation", "intake")
+# Run only when asked (`python -m benchmarks peer`, `--only peer`, `make bench-peer`): it
+# installs django-helpdesk into benchmarks/.peer-venv on first use.
+ON_REQUEST = ("peer",)
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["peer"]:  # `python -m benchmarks peer [options]`
+        argv = ["--only", "peer", *argv[1:]]
     p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n")[0])
     p.add_argument(
         "--only",
         action="append",
-        choices=BENCHMARKS,
-        help="run only this benchmark (repeat for several)",
+        choices=BENCHMARKS + ON_REQUEST,
+        help="run only this benchmark (repeat for several); `peer` runs only when named",
+    )
+    p.add_argument(
+        "--peer-db",
+        choices=("postgres", "sqlite"),
+        default="postgres",
+        help="database kind for both products in the peer comparison (default postgres)",
+    )
+    p.add_argument(
+        "--peer-flow",
+        choices=("pages", "api"),
+        default="pages",
+        help="how our side files the ticket: its pages with CSRF (default) or the JSON API",
+    )
+    p.add_argument(
+        "--peer-rounds", type=int, default=7, help="interleaved rounds in the peer comparison"
     )
     p.add_argument("--rounds", type=int, default=30, help="upload rounds per store (default 30)")
     p.add_argument(
@@ -110,14 +131,14 @@ def upload_database(args: argparse.Namespace):
             "--postgres-url, or use --upload-db sqlite"
         )
     with servers.postgres_database(
-        args.postgres_url, "triage_bench_upload", keep=args.keep_postgres
+        args.postgres_url, servers.database_name("upload"), keep=args.keep_postgres
     ) as url:
         yield url, "PostgreSQL"
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    chosen = args.only or list(BENCHMARKS)
+    chosen = args.only or list(BENCHMARKS)  # `peer` only when named
     workdir = Path(tempfile.mkdtemp(prefix="triage-bench-"))
     progress(f"work folder {workdir}")
     header = machine()
@@ -162,6 +183,18 @@ def main(argv: list[str] | None = None) -> int:
                 postgres_tickets=args.tickets_postgres,
                 calls=args.queue_calls,
                 postgres_admin_url=args.postgres_url,
+                keep_postgres=args.keep_postgres,
+            )
+        if "peer" in chosen:
+            from benchmarks import peer
+
+            if args.peer_db == "postgres" and not servers.postgres_reachable(args.postgres_url):
+                raise SystemExit(f"PostgreSQL is not reachable at {args.postgres_url}")
+            rows += peer.run(
+                workdir,
+                postgres_admin_url=args.postgres_url if args.peer_db == "postgres" else None,
+                rounds=args.peer_rounds,
+                flow=args.peer_flow,
                 keep_postgres=args.keep_postgres,
             )
         if "evaluation" in chosen:

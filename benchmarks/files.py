@@ -77,6 +77,61 @@ def noise_png(size: int, seed: int) -> bytes:
     return data
 
 
+def noise_jpeg(size: int, seed: int) -> bytes:
+    """A baseline JPEG photo of random pixels, padded to exactly `size` bytes.
+
+    Pillow encodes noise at quality 90 (what a phone's camera writes); the padding is
+    comment segments (COM, 0xFFFE) right after SOI, which every decoder skips.
+    """
+    from io import BytesIO
+
+    from PIL import Image
+
+    rng = random.Random(seed)
+    width = 640
+    height = max(16, size // (width * 2))  # noise at quality 90: about 2 bytes a pixel
+    while True:
+        image = Image.frombytes("RGB", (width, height), rng.randbytes(width * height * 3))
+        out = BytesIO()
+        image.save(out, "JPEG", quality=90)
+        encoded = out.getvalue()
+        if len(encoded) <= size - 16:
+            break
+        height = height * 9 // 10
+    pad = size - len(encoded)
+    segments = []
+    while pad:
+        body = min(pad, 65_533 + 4) - 4  # a segment is FF FE, a 2-byte length, the body
+        if pad - (body + 4) in (1, 2, 3):  # never leave less than one segment's overhead
+            body -= 4
+        segments.append(b"\xff\xfe" + struct.pack(">H", body + 2) + rng.randbytes(body))
+        pad -= body + 4
+    data = encoded[:2] + b"".join(segments) + encoded[2:]
+    assert len(data) == size, (len(data), size)
+    return data
+
+
+def peer_files(size: int) -> list[tuple[str, str, bytes]]:
+    """One scan PDF and two JPEG photos: files both this product and django-helpdesk take."""
+    return [
+        (
+            "passport",
+            "passport-scan.pdf",
+            checked("passport-scan.pdf", scan_pdf(size, 1), "application/pdf"),
+        ),
+        (
+            "card_front",
+            "card-front.jpg",
+            checked("card-front.jpg", noise_jpeg(size, 2), "image/jpeg"),
+        ),
+        (
+            "card_transactions",
+            "card-statement.jpg",
+            checked("card-statement.jpg", noise_jpeg(size, 3), "image/jpeg"),
+        ),
+    ]
+
+
 def checked(filename: str, data: bytes, content_type: str) -> bytes:
     """`data` after making sure the real checks accept it as `content_type`."""
     result = check_upload(filename, data)

@@ -151,7 +151,7 @@ def run_upload(workdir: Path, *, rounds: int = 10, database_url: str | None = No
 def run_queue(
     workdir: Path, *, tickets: int, calls: int, admin_url: str, keep: bool = False
 ) -> None:
-    with servers.postgres_database(admin_url, "triage_bench", keep=keep) as url:
+    with servers.postgres_database(admin_url, servers.database_name(), keep=keep) as url:
         env, profiles = _profiled_env(workdir, "profile-queue", url, "local", None)
         progress(f"profiling the queue on PostgreSQL: seeding {tickets:,} tickets")
         queue.seed_postgres(url, tickets)

@@ -480,7 +480,7 @@ def run(
         if not postgres_admin_url or not servers.postgres_reachable(postgres_admin_url):
             raise RuntimeError(f"PostgreSQL is not reachable at {postgres_admin_url}")
         with servers.postgres_database(
-            postgres_admin_url, "triage_bench", keep=keep_postgres
+            postgres_admin_url, servers.database_name(), keep=keep_postgres
         ) as url:
             r, _ = run_one(
                 workdir,

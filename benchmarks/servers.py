@@ -29,6 +29,8 @@ FAKE_AWS = {
     "AWS_SESSION_TOKEN": "testing",
     "AWS_DEFAULT_REGION": REGION,
 }
+# Rate-limit counts when a benchmark runs with limits on (BENCH_REDIS_URL; db 5 by default).
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/5")
 # requests must never send local traffic through a proxy from the environment.
 LOCAL = {"NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
 os.environ.update(LOCAL)
@@ -123,7 +125,11 @@ def app_env(
     *,
     workers: int = 1,
     threads: int = 4,
+    rate_limits: bool = False,
 ) -> dict[str, str]:
+    """The app's environment; `rate_limits`: on, counted in Redis (REDIS_URL, emptied
+    here), behind one trusted proxy, so each simulated customer brings its own address in
+    X-Forwarded-For as nginx would pass it."""
     env = base_env()
     env.update(
         TRIAGE_ENV="development",
@@ -138,7 +144,15 @@ def app_env(
         GUNICORN_THREADS=str(threads),
         # 0 turns recycling off: a worker replaced mid-run would spoil RSS and latency figures.
         GUNICORN_MAX_REQUESTS="0",
+        # Background jobs (a new ticket's email) go to Redis, as in production; the default,
+        # a SQLite file in the instance folder, would serialise every worker's enqueue.
+        CELERY_BROKER_URL=REDIS_URL,
     )
+    if rate_limits:
+        import redis
+
+        redis.Redis.from_url(REDIS_URL).flushdb()  # counts from an earlier run would 429
+        env.update(RATELIMIT_ENABLED="true", RATELIMIT_STORAGE_URI=REDIS_URL, TRUSTED_PROXIES="1")
     if store == "s3":
         if not s3_endpoint:
             raise ValueError("the s3 store needs moto's endpoint")
@@ -208,6 +222,15 @@ def moto_s3(workdir: Path) -> Iterator[str]:
         yield url
     finally:
         stop(proc)
+
+
+# Benchmark databases are named <prefix>[_<what>]; BENCH_DB_PREFIX lets a shared server keep
+# each user's apart (e.g. BENCH_DB_PREFIX=h_speed_bench).
+DB_PREFIX = os.environ.get("BENCH_DB_PREFIX", "triage_bench")
+
+
+def database_name(what: str = "") -> str:
+    return f"{DB_PREFIX}_{what}" if what else DB_PREFIX
 
 
 def sqlite_url(workdir: Path, name: str) -> str:

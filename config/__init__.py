@@ -8,7 +8,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-MAX_FILE_BYTES = 5 * 1024 * 1024
+from triage.evidence.policy import MAX_FILE_BYTES, TICKET_MAX_BYTES, TICKET_MAX_FILES
+
 # One file plus the multipart envelope and a few form fields; Werkzeug answers 413
 # before parsing anything larger.
 REQUEST_OVERHEAD_BYTES = 256 * 1024
@@ -49,6 +50,7 @@ DB_STATEMENT_TIMEOUT_MS = 15_000  # PostgreSQL: one statement, lock waits includ
 DB_BUSY_TIMEOUT_MS = 15_000  # SQLite: waiting for the one write lock every writer queues on
 DB_CONNECT_TIMEOUT_S = 5  # PostgreSQL: a host that does not answer at all
 DB_POOL_TIMEOUT_S = 10  # a request waiting for a free pooled connection
+DB_POOL_RECYCLE_S = 1800  # replace pooled connections after half an hour
 
 
 def engine_options(
@@ -71,7 +73,11 @@ def engine_options(
         # Writers wait for each other instead of failing at once with "database is locked".
         return {"connect_args": {"timeout": busy_timeout_ms / 1000}}
     return {
-        "pool_pre_ping": True,
+        # No pool_pre_ping (a round trip on every checkout): triage.connections polls the
+        # idle socket instead, and recycling bounds a connection's age for what a poll
+        # cannot see (a flow a firewall dropped); a disconnect found by a statement
+        # invalidates the pool and answers 503.
+        "pool_recycle": DB_POOL_RECYCLE_S,
         "pool_size": 10,
         "max_overflow": 10,
         "pool_timeout": DB_POOL_TIMEOUT_S,
@@ -148,8 +154,8 @@ def load_config(environ: Mapping[str, str], instance_path: str | Path) -> dict[s
         "HSTS_SECONDS": _int(environ, "HSTS_SECONDS", 31_536_000) if production else 0,
         "MAX_FILE_BYTES": MAX_FILE_BYTES,
         "MAX_CONTENT_LENGTH": MAX_FILE_BYTES + REQUEST_OVERHEAD_BYTES,
-        "TICKET_MAX_FILES": _int(environ, "TICKET_MAX_FILES", 40),
-        "TICKET_MAX_BYTES": _int(environ, "TICKET_MAX_BYTES", 100 * 1024 * 1024),
+        "TICKET_MAX_FILES": _int(environ, "TICKET_MAX_FILES", TICKET_MAX_FILES),
+        "TICKET_MAX_BYTES": _int(environ, "TICKET_MAX_BYTES", TICKET_MAX_BYTES),
         "CLAIM_IDLE_MINUTES": _int(environ, "CLAIM_IDLE_MINUTES", 30),
         "ORPHAN_GRACE_MINUTES": _int(environ, "ORPHAN_GRACE_MINUTES", 60),
         "SESSION_COOKIE_SECURE": production,
@@ -165,6 +171,23 @@ def load_config(environ: Mapping[str, str], instance_path: str | Path) -> dict[s
         # The benchmarks' bare upload endpoint (no checks): never in production.
         "BENCH_ENDPOINTS": _bool(environ.get("BENCH_ENDPOINTS"), False) and not production,
         "JSON_SORT_KEYS": False,
+        # Background jobs (triage.jobs): Redis in production; by default a SQLite file in
+        # the instance folder (kombu's SQLAlchemy transport), so no Redis is needed.
+        "CELERY_BROKER_URL": environ.get("CELERY_BROKER_URL")
+        or f"sqla+sqlite:///{instance / 'jobs.sqlite'}",
+        # Where links in emails point (jobs have no request to take the host from).
+        "PUBLIC_URL": (environ.get("PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/"),
+        # Email (triage.notifications): SMTP when MAIL_SERVER is set, else .eml files.
+        "MAIL_SERVER": environ.get("MAIL_SERVER") or None,
+        "MAIL_PORT": _int(environ, "MAIL_PORT", 25),
+        "MAIL_USE_TLS": _bool(environ.get("MAIL_USE_TLS"), False),
+        "MAIL_USE_SSL": _bool(environ.get("MAIL_USE_SSL"), False),
+        "MAIL_USERNAME": environ.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": environ.get("MAIL_PASSWORD") or None,
+        "MAIL_DEFAULT_SENDER": environ.get("MAIL_DEFAULT_SENDER")
+        or "Evidence triage <no-reply@localhost>",
+        "MAIL_TIMEOUT": _int(environ, "MAIL_TIMEOUT", 30),  # seconds, each SMTP wait
+        "MAIL_FILE_PATH": str(instance / "mail"),
     }
     if production:
         check_shared_limits(environ, _int(environ, "WEB_CONCURRENCY", 1))
@@ -176,4 +199,13 @@ def load_config(environ: Mapping[str, str], instance_path: str | Path) -> dict[s
                 f"EVIDENCE_STORE={config['EVIDENCE_STORE']} needs {', '.join(missing)} "
                 "when TRIAGE_ENV=production"
             )
+        needed = [
+            name
+            for name in ("CELERY_BROKER_URL", "MAIL_SERVER", "PUBLIC_URL")
+            if not environ.get(name)
+        ]
+        if needed:
+            # Without them jobs would queue on this machine only and email would go to
+            # files nobody reads, and links in emails would point at 127.0.0.1.
+            raise ConfigError(f"{', '.join(needed)} required when TRIAGE_ENV=production")
     return config

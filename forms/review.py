@@ -7,24 +7,11 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Optional
 
 from forms.text import CheckedForm, limited
-from triage.evidence.reasons import REASONS
+from triage.evidence.reasons import REASON_LABELS
 from triage.requirements import MATERIALS, TICKET_TYPES
 from triage.tickets.flags import FLAG_WORDS
 
 TYPE_WORDS = {"account_change": "Account change", "unfreeze": "Unfreeze"}
-REASON_LABELS = {
-    "blurry": "Blurry",
-    "glare": "Glare or reflections",
-    "cropped": "Cropped: edges cut off",
-    "details_mismatch": "Details do not match",
-    "wrong_document": "Wrong document",
-    "expired": "Expired",
-    "unmasked_card_number": "Card number not masked",
-    "missing_seal_or_signature": "Seal or signature missing",
-    "incomplete_period": "Period not fully covered",
-    "other": "Other (say what in the note)",
-}
-assert set(REASON_LABELS) == set(REASONS)
 
 
 def _choices(pairs) -> list[SelectChoice]:

@@ -14,6 +14,7 @@ from wtforms import Field, StringField
 from wtforms.validators import Length, ValidationError
 
 from triage import text
+from triage.api.schemas import text_limit
 
 # Form field names that differ from the API's (triage.text.FIELDS keys).
 API_NAME = {"change_mobile": "change.mobile", "change_email": "change.email"}
@@ -24,9 +25,9 @@ def api_name(short_name: str) -> str:
 
 
 def limited(name: str, message: str | None = None) -> Length:
-    """`Length(max=…)` with the table's limit for API field `name`; WTForms renders it as
-    the input's `maxlength` attribute too."""
-    return Length(max=text.limit(name), message=message)
+    """`Length(max=…)` with the API schemas' limit for field `name` (the `maxLength` of the
+    OpenAPI document, triage/api/schemas.py); WTForms renders it as `maxlength` too."""
+    return Length(max=text_limit(name), message=message)
 
 
 class AcceptableText:

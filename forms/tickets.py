@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from wtforms import (
     EmailField,
     HiddenField,
@@ -16,7 +18,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Optional
 
 from forms.text import CheckedForm, limited
-from triage.evidence.checks import ACCEPT_ATTRIBUTE
+from triage.evidence.policy import ACCEPT_ATTRIBUTE
 from triage.tickets.information import ADDRESS_PARTS
 from triage.tickets.operations import RESTRICTION_REASONS
 
@@ -28,87 +30,99 @@ except ImportError:  # pragma: no cover - older WTForms
         return (value, label)
 
 
-REQUIRED = "Please choose one."
+REQUIRED = _l("Please choose one.")
 
 
 def _choices(*pairs: tuple[str, str]) -> list:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
-YES_NO = _choices(("true", "Yes"), ("false", "No"))
+YES_NO = _choices(("true", _l("Yes")), ("false", _l("No")))
 
 
 def sentence(message: str) -> str:
     """A service's "what is wrong" fragment as a sentence to show next to its field."""
     if message == "is required":
-        return "Please fill this in."
+        return gettext("Please fill this in.")
     if message.startswith(("is ", "must ", "contains ")):
         message = f"This {message}"
     message = message[:1].upper() + message[1:]
-    return message if message.endswith((".", "?", "!", ")")) else f"{message}."
+    message = message if message.endswith((".", "?", "!", ")")) else f"{message}."
+    return gettext(message)  # the catalog has the usual ones; others stay as they are
 
 
 class NewTicketForm(CheckedForm):
     customer_type = RadioField(
-        "How did you buy our cloud services?",
+        _l("How did you buy our cloud services?"),
         choices=_choices(
-            ("direct", "Directly from us (direct sales customer)"),
-            ("reseller", "Through a reseller (reseller customer)"),
-            ("partner", "I am a cloud partner"),
+            ("direct", _l("Directly from us (direct sales customer)")),
+            ("reseller", _l("Through a reseller (reseller customer)")),
+            ("partner", _l("I am a cloud partner")),
         ),
         validators=[Optional()],
     )
     real_name_auth = RadioField(
-        "Has the account completed real-name authentication?",
+        _l("Has the account completed real-name authentication?"),
         choices=_choices(
-            ("completed", "Yes, completed"), ("not_completed", "No, or I am not sure")
+            ("completed", _l("Yes, completed")), ("not_completed", _l("No, or I am not sure"))
         ),
         validators=[Optional()],
     )
     account_type = RadioField(
-        "Is it an individual or an enterprise account?",
-        choices=_choices(("individual", "Individual"), ("enterprise", "Enterprise")),
+        _l("Is it an individual or an enterprise account?"),
+        choices=_choices(("individual", _l("Individual")), ("enterprise", _l("Enterprise"))),
         validators=[DataRequired(REQUIRED)],
     )
     card_added = RadioField(
-        "Is a credit card added to the account?",
+        _l("Is a credit card added to the account?"),
         choices=YES_NO,
         validators=[DataRequired(REQUIRED)],
     )
     payments_made = RadioField(
-        "Have payments been made from the account without a card (for example by bank transfer)?",
+        _l(
+            "Have payments been made from the account without a card "
+            "(for example by bank transfer)?"
+        ),
         choices=YES_NO,
         default="false",
         validators=[Optional()],
     )
     enterprise_in_china = RadioField(
-        "Is the enterprise registered in the Chinese mainland?",
+        _l("Is the enterprise registered in the Chinese mainland?"),
         choices=YES_NO,
         validators=[Optional()],
     )
     account_name = StringField(
-        "Account name (tenant name or login ID)",
-        validators=[DataRequired("Tell us which account this is about."), limited("account_name")],
+        _l("Account name (tenant name or login ID)"),
+        validators=[
+            DataRequired(_l("Tell us which account this is about.")),
+            limited("account_name"),
+        ],
     )
     contact_email = EmailField(
-        "An email address you can read now",
+        _l("An email address you can read now"),
         validators=[
-            DataRequired("We need a way to reach you."),
-            Email("Enter an email address like name@example.com."),
+            DataRequired(_l("We need a way to reach you.")),
+            Email(_l("Enter an email address like name@example.com.")),
             limited("contact_email"),
         ],
     )
     change_mobile = StringField(
-        "New mobile number", validators=[Optional(), limited("change.mobile")]
+        _l("New mobile number"), validators=[Optional(), limited("change.mobile")]
     )
-    change_email = EmailField("New email address", validators=[Optional(), limited("change.email")])
+    change_email = EmailField(
+        _l("New email address"), validators=[Optional(), limited("change.email")]
+    )
     restriction_reason = SelectField(
-        "Why was the account restricted or frozen, if you know?",
-        choices=_choices(("", "Choose if you know"), *RESTRICTION_REASONS.items()),
+        _l("Why was the account restricted or frozen, if you know?"),
+        choices=_choices(
+            ("", _l("Choose if you know")),
+            *((key, _l(words)) for key, words in RESTRICTION_REASONS.items()),
+        ),
         validators=[Optional()],
     )
     description = TextAreaField(
-        "Anything else we should know?", validators=[Optional(), limited("description")]
+        _l("Anything else we should know?"), validators=[Optional(), limited("description")]
     )
 
     def payload(self, ticket_type: str) -> dict[str, Any]:
@@ -145,12 +159,12 @@ FIELD_FOR_ERROR = {
 
 class UploadForm(CheckedForm):
     material = HiddenField(validators=[DataRequired(), limited("material")])
-    files = MultipleFileField("Choose files", render_kw={"accept": ACCEPT_ATTRIBUTE})
+    files = MultipleFileField(_l("Choose files"), render_kw={"accept": ACCEPT_ATTRIBUTE})
 
 
 class SubmitForm(CheckedForm):
     explanation = TextAreaField(
-        "Why can't you provide the missing items?",
+        _l("Why can't you provide the missing items?"),
         validators=[Optional(), limited("explanation")],
     )
 
@@ -165,13 +179,13 @@ class InformationForm(CheckedForm):
 
 class ResumeForm(CheckedForm):
     reference = StringField(
-        "Ticket reference",
-        validators=[DataRequired("Type the ticket reference."), limited("reference")],
+        _l("Ticket reference"),
+        validators=[DataRequired(_l("Type the ticket reference.")), limited("reference")],
         render_kw={"autocomplete": "off", "autocapitalize": "characters"},
     )
     code = StringField(
-        "Access code",
-        validators=[DataRequired("Type the access code."), limited("code")],
+        _l("Access code"),
+        validators=[DataRequired(_l("Type the access code.")), limited("code")],
         render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"},
     )
 

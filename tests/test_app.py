@@ -43,6 +43,9 @@ def test_production_with_complete_settings_uses_secure_cookies(tmp_path):
         "EVIDENCE_STORE": "s3",
         "S3_BUCKET": "evidence",
         "DATABASE_URL": "postgresql://triage@db/triage",
+        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+        "MAIL_SERVER": "smtp.example.com",
+        "PUBLIC_URL": "https://triage.example",
     }
     config = load_config(environ, tmp_path)
     assert config["SESSION_COOKIE_SECURE"] is True
@@ -163,7 +166,13 @@ def test_behind_a_trusted_proxy_links_use_the_forwarded_scheme_and_host(app_conf
 # --- state, text and load (security.md) ------------------------------------------------------
 
 
-PRODUCTION = {"TRIAGE_ENV": "production", "SECRET_KEY": "s"}
+PRODUCTION = {
+    "TRIAGE_ENV": "production",
+    "SECRET_KEY": "s",
+    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+    "MAIL_SERVER": "smtp.example.com",
+    "PUBLIC_URL": "https://triage.example",
+}
 
 
 def test_production_refuses_per_process_rate_limits_with_several_workers(tmp_path):
@@ -207,7 +216,9 @@ def test_database_waits_are_bounded_and_configurable(tmp_path):
     options = load_config(environ, tmp_path)["SQLALCHEMY_ENGINE_OPTIONS"]
     assert options["connect_args"]["options"] == "-c lock_timeout=2500 -c statement_timeout=9000"
     assert options["connect_args"]["connect_timeout"] <= 10
-    assert options["pool_timeout"] <= 10 and options["pool_pre_ping"] is True
+    assert options["pool_timeout"] <= 10
+    # no round trip per checkout: the idle socket is checked instead (triage.connections)
+    assert "pool_pre_ping" not in options and options["pool_recycle"] <= 3600
     sqlite = load_config({"SECRET_KEY": "s", "DB_BUSY_TIMEOUT_MS": "4000"}, tmp_path)
     assert sqlite["SQLALCHEMY_ENGINE_OPTIONS"] == {"connect_args": {"timeout": 4.0}}
     # Defaults: every wait well under gunicorn's 60 s request timeout.

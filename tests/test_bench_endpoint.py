@@ -73,8 +73,9 @@ def test_bare_upload_stores_the_bytes_and_nothing_else(bench_client):
     assert body["sha256"] == hashlib.sha256(data).hexdigest()
     with app.extensions["evidence_store"].open(body["key"]) as stored:
         assert stored.read() == data
-    assert db.session.scalar(select(func.count()).select_from(Ticket)) == 0
-    assert db.session.scalar(select(func.count()).select_from(Evidence)) == 0
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Ticket)) == 0
+        assert db.session.scalar(select(func.count()).select_from(Evidence)) == 0
 
 
 def test_bare_upload_without_a_file_is_a_bad_request(bench_client):

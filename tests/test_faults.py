@@ -16,7 +16,7 @@ from flask import Flask, g
 from sqlalchemy import text
 
 from config import engine_options
-from tests.conftest import UNFREEZE_WITH_CARD, isolated_client
+from tests.conftest import UNFREEZE_WITH_CARD
 from tests.tickets.conftest import create_on_web, form_token
 
 # Short waits, so the tests are quick; production's are seconds (config.DB_*_TIMEOUT_MS).
@@ -45,7 +45,8 @@ class RowLock:
         from triage.extensions import db
 
         if postgres(app):
-            self.connection = db.engine.connect()
+            with app.app_context():
+                self.connection = db.engine.connect()
             self.connection.execute(
                 text("SELECT id FROM tickets WHERE reference = :r FOR UPDATE"), {"r": reference}
             )
@@ -81,7 +82,8 @@ def test_an_upload_to_a_locked_ticket_answers_503_within_the_bound(app, make_tic
     assert response.headers["Retry-After"]
     assert elapsed < 5  # the lock or busy timeout, not the 60 s request timeout
     # ...and it is true: no row, no stored object.
-    assert db.session.scalar(db.select(db.func.count()).select_from(Evidence)) == 0
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(Evidence)) == 0
     assert evidence_files(app) == []
     assert ticket.upload("passport", pdf_bytes, "passport.pdf").status_code == 201  # after
 
@@ -109,11 +111,12 @@ def test_a_statement_that_runs_too_long_is_stopped_on_postgresql(app, reviewer_t
         pytest.skip("statement_timeout is PostgreSQL's (set TEST_DATABASE_URL)")
     from triage.extensions import db
 
-    with pytest.raises(Exception, match="statement timeout"):
-        db.session.execute(text("SELECT pg_sleep(:s)"), {"s": STATEMENT_MS / 1000 + 2})
-    db.session.rollback()
-    settings = db.session.execute(text("SHOW lock_timeout")).scalar()
-    assert settings == f"{LOCK_MS}ms"
+    with app.app_context():
+        with pytest.raises(Exception, match="statement timeout"):
+            db.session.execute(text("SELECT pg_sleep(:s)"), {"s": STATEMENT_MS / 1000 + 2})
+        db.session.rollback()
+        settings = db.session.execute(text("SHOW lock_timeout")).scalar()
+        assert settings == f"{LOCK_MS}ms"
 
 
 @pytest.fixture
@@ -121,16 +124,15 @@ def reviewer_token(app: Flask) -> str:
     from triage.extensions import db
     from triage.reviewers.operations import create_reviewer, issue_token
 
-    create_reviewer("rita@example.com", "Rita", "reviewer", "correct horse battery")
-    _, token = issue_token("rita@example.com")
-    db.session.commit()
+    with app.app_context():
+        create_reviewer("rita@example.com", "Rita", "reviewer", "correct horse battery")
+        _, token = issue_token("rita@example.com")
+        db.session.commit()
     return token
 
 
 def test_a_waiting_pool_gives_503_not_a_hang(app_config, tmp_path):
     """Every pooled connection busy: the pool timeout ends the wait (TimeoutError)."""
-    from flask_migrate import upgrade
-
     from triage.app import create_app
     from triage.extensions import db
 
@@ -141,19 +143,15 @@ def test_a_waiting_pool_gives_503_not_a_hang(app_config, tmp_path):
         "max_overflow": 0,
         "pool_timeout": 0.3,
     }
-    app = create_app(app_config)
+    app = create_app(app_config)  # on the test's database, already migrated
     with app.app_context():
-        if postgres(app):
-            with db.engine.begin() as conn:
-                conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-        upgrade()
-        db.session.remove()
-        held = db.engine.connect()  # the only connection
-        try:
-            response = isolated_client(app).post("/api/v1/tickets", json=UNFREEZE_WITH_CARD)
-        finally:
-            held.close()
-            db.engine.dispose()
+        engine = db.engine
+    held = engine.connect()  # the only connection
+    try:
+        response = app.test_client().post("/api/v1/tickets", json=UNFREEZE_WITH_CARD)
+    finally:
+        held.close()
+        engine.dispose()
     assert response.status_code == 503
     assert response.json["error"]["code"] == "service_unavailable"
     assert "Nothing you sent was saved" in response.json["error"]["message"]
@@ -193,7 +191,7 @@ def _timed(call) -> tuple[Any, float]:
 
 
 def test_a_refused_database_gives_503_for_api_writes(refused_app):
-    client = isolated_client(refused_app)
+    client = refused_app.test_client()
     response, elapsed = _timed(lambda: client.post("/api/v1/tickets", json=UNFREEZE_WITH_CARD))
     assert response.status_code == 503
     body = response.json["error"]
@@ -206,7 +204,7 @@ def test_a_refused_database_gives_503_for_api_writes(refused_app):
 
 
 def test_a_refused_database_gives_503_for_reads_and_pages(refused_app):
-    client = isolated_client(refused_app)
+    client = refused_app.test_client()
     queue = client.get("/api/v1/queue", headers={"Authorization": "Bearer rvw_x"})
     assert queue.status_code == 503
     assert "Nothing was changed" in queue.json["error"]["message"]
@@ -221,7 +219,7 @@ def test_a_refused_database_still_renders_the_error_page_for_a_signed_in_reviewe
     refused_app,
 ):
     """The layout names the signed-in reviewer, which needs the database: still a 503."""
-    client = isolated_client(refused_app)
+    client = refused_app.test_client()
     with client.session_transaction() as session:
         session["_user_id"] = "1.0"
         session["_fresh"] = True
@@ -231,7 +229,7 @@ def test_a_refused_database_still_renders_the_error_page_for_a_signed_in_reviewe
 
 
 def test_healthz_does_not_need_the_database_but_readyz_says_it_is_down(refused_app):
-    client = isolated_client(refused_app)
+    client = refused_app.test_client()
     assert client.get("/healthz").status_code == 200
     ready = client.get("/readyz")
     assert ready.status_code == 503 and ready.json["checks"]["database"].startswith("error")
@@ -277,22 +275,15 @@ def test_a_server_error_says_honestly_that_nothing_was_saved(app_config, pdf_byt
     def fail(session):
         raise RuntimeError("something unexpected during COMMIT")
 
-    with app.app_context():
-        from flask_migrate import upgrade
+    from triage.extensions import db
 
-        from triage.extensions import db
-
-        if postgres(app):
-            with db.engine.begin() as conn:
-                conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-        upgrade()
-        event.listen(Session, "before_commit", fail)
-        try:
-            response = isolated_client(app).post("/api/v1/tickets", json=UNFREEZE_WITH_CARD)
-            page = isolated_client(app).get("/", headers={"Accept": "application/json"})
-        finally:
-            event.remove(Session, "before_commit", fail)
-            db.session.remove()
+    event.listen(Session, "before_commit", fail)
+    try:
+        response = app.test_client().post("/api/v1/tickets", json=UNFREEZE_WITH_CARD)
+        page = app.test_client().get("/", headers={"Accept": "application/json"})
+    finally:
+        event.remove(Session, "before_commit", fail)
+        with app.app_context():
             db.engine.dispose()
     assert response.status_code == 500
     assert response.json["error"]["message"] == (

@@ -12,7 +12,7 @@ import zlib
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import csrf_token, isolated_client
+from tests.conftest import csrf_token
 from tests.review import helpers
 from tests.review.helpers import sign_in
 from tests.tickets.conftest import UNFREEZE_FORM, create_on_web, form_token
@@ -22,7 +22,7 @@ make_reviewer, reviewer = helpers.make_reviewer, helpers.reviewer  # fixtures
 
 def copy_of(browser: FlaskClient, app: Flask) -> FlaskClient:
     """Another browser holding a copy of `browser`'s session cookie."""
-    thief = isolated_client(app)
+    thief = app.test_client()
     thief.set_cookie("session", browser.get_cookie("session").value)
     return thief
 
@@ -41,7 +41,7 @@ def session_text(app: Flask, cookie: str) -> str:
 
 
 def test_a_reviewer_cookie_copied_before_sign_out_no_longer_opens_the_queue(app, reviewer):
-    browser = isolated_client(app)
+    browser = app.test_client()
     sign_in(browser, reviewer.email)
     thief = copy_of(browser, app)
     assert thief.get("/review/").status_code == 200  # the copy works while signed in
@@ -55,7 +55,7 @@ def test_a_reviewer_cookie_copied_before_sign_out_no_longer_opens_the_queue(app,
 
 
 def test_signing_out_ends_the_reviewers_sessions_on_every_device(app, reviewer):
-    laptop, phone = isolated_client(app), isolated_client(app)
+    laptop, phone = app.test_client(), app.test_client()
     sign_in(laptop, reviewer.email)
     sign_in(phone, reviewer.email)
     queue = laptop.get("/review/")
@@ -64,7 +64,7 @@ def test_signing_out_ends_the_reviewers_sessions_on_every_device(app, reviewer):
 
 
 def test_a_reviewer_signs_in_again_after_signing_out(app, reviewer):
-    browser = isolated_client(app)
+    browser = app.test_client()
     sign_in(browser, reviewer.email)
     queue = browser.get("/review/")
     browser.post("/review/sign-out", data={"csrf_token": csrf_token(queue.text)})
@@ -73,7 +73,7 @@ def test_a_reviewer_signs_in_again_after_signing_out(app, reviewer):
 
 
 def test_a_session_without_the_current_epoch_opens_nothing(app, reviewer):
-    browser = isolated_client(app)
+    browser = app.test_client()
     with browser.session_transaction() as session:
         session["_user_id"] = str(reviewer.id)  # a cookie from before epochs
         session["_fresh"] = True
@@ -124,7 +124,7 @@ def test_signing_in_as_a_reviewer_ends_the_browsers_ticket_grants_on_the_server(
 
 def test_a_cookie_from_before_server_side_grants_opens_nothing(app, client):
     reference, _ = create_on_web(client)
-    old = isolated_client(app)
+    old = app.test_client()
     with old.session_transaction() as session:
         session["tickets"] = [reference]  # the old format: a list of references
     assert old.get(f"/tickets/{reference}").status_code == 302
@@ -143,7 +143,8 @@ def test_the_access_code_is_never_in_a_cookie(app, client):
     cookie_after_post = client.get_cookie("session").value
 
     # Between the two requests only a sealed copy exists, in this browser's grant row.
-    sealed = db.session.scalars(db.select(TicketGrant.sealed_code)).one()
+    with app.app_context():
+        sealed = db.session.scalars(db.select(TicketGrant.sealed_code)).one()
     assert sealed
 
     page = client.get(response.headers["Location"])
@@ -153,8 +154,8 @@ def test_the_access_code_is_never_in_a_cookie(app, client):
         text = session_text(app, cookie)
         assert code not in text and plain not in text
     assert code not in sealed and plain not in sealed
-    db.session.expire_all()
-    assert db.session.scalars(db.select(TicketGrant.sealed_code)).one() is None  # shown: gone
+    with app.app_context():
+        assert db.session.scalars(db.select(TicketGrant.sealed_code)).one() is None  # shown: gone
 
     again = client.get(response.headers["Location"])
     assert again.status_code == 302  # shown once; a reload goes to the ticket
@@ -179,9 +180,10 @@ def test_the_database_alone_cannot_unseal_the_code(app, client):
 
     token = form_token(client, "/new/unfreeze")
     client.post("/new/unfreeze", data={**UNFREEZE_FORM, "csrf_token": token})
-    grant = db.session.scalars(db.select(TicketGrant)).one()
-    reference = db.session.get(Ticket, grant.ticket_id).reference
-    assert grants.take_code(grant.token_hash, reference) is None  # the hash is not the key
+    with app.app_context():
+        grant = db.session.scalars(db.select(TicketGrant)).one()
+        reference = db.session.get(Ticket, grant.ticket_id).reference
+        assert grants.take_code(grant.token_hash, reference) is None  # the hash is not the key
 
 
 def test_a_second_ticket_drops_the_first_tickets_unshown_code(app, client):
@@ -191,7 +193,8 @@ def test_a_second_ticket_drops_the_first_tickets_unshown_code(app, client):
     for _ in range(2):
         token = form_token(client, "/new/unfreeze")
         client.post("/new/unfreeze", data={**UNFREEZE_FORM, "csrf_token": token})
-    sealed = db.session.scalars(db.select(TicketGrant.sealed_code)).all()
+    with app.app_context():
+        sealed = db.session.scalars(db.select(TicketGrant.sealed_code)).all()
     assert len([s for s in sealed if s]) == 1
 
 
@@ -205,7 +208,8 @@ def test_typing_the_code_again_replaces_the_browsers_grant(app, client):
     client.post("/resume", data={"reference": reference, "code": code, "csrf_token": token})
     assert client.get(f"/tickets/{reference}").status_code == 200
     assert thief.get(f"/tickets/{reference}").status_code == 302  # the old grant is gone
-    assert db.session.scalar(db.select(db.func.count()).select_from(TicketGrant)) == 1
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(TicketGrant)) == 1
 
 
 def test_expired_grants_open_nothing_and_are_removed(app, client, new_client):
@@ -217,13 +221,17 @@ def test_expired_grants_open_nothing_and_are_removed(app, client, new_client):
     from triage.timeutil import utcnow
 
     reference, code = create_on_web(client)
-    db.session.execute(
-        db.update(TicketGrant).values(created_at=utcnow() - GRANT_MAX_AGE - timedelta(minutes=1))
-    )
-    db.session.commit()
+    with app.app_context():
+        db.session.execute(
+            db.update(TicketGrant).values(
+                created_at=utcnow() - GRANT_MAX_AGE - timedelta(minutes=1)
+            )
+        )
+        db.session.commit()
     assert client.get(f"/tickets/{reference}").status_code == 302
 
     other = new_client()
     token = form_token(other, "/resume")
     other.post("/resume", data={"reference": reference, "code": code, "csrf_token": token})
-    assert db.session.scalar(db.select(db.func.count()).select_from(TicketGrant)) == 1
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(TicketGrant)) == 1

@@ -11,11 +11,22 @@ from flask import Flask
 
 from config import engine_options, load_config
 from storage import create_store
-from triage import cli, errorpages, models, requestlog, security, text  # noqa: F401 - models: tables
+from triage import (  # noqa: F401 - models: tables
+    cli,
+    errorpages,
+    i18n,
+    models,
+    notifications,
+    requestlog,
+    security,
+    text,
+)
+from triage.connections import watch_connections
 from triage.evidence import operations as evidence_operations
 from triage.extensions import csrf, db, limiter, login_manager, migrate
-
-ROOT = Path(__file__).resolve().parent.parent
+from triage.jobs import celery_init_app
+from triage.paths import shipped
+from triage.uploads import InMemoryUploadRequest
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -23,9 +34,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(
         __name__,
         instance_relative_config=True,
-        template_folder=str(ROOT / "templates"),
-        static_folder=str(ROOT / "static"),
+        template_folder=str(shipped("templates")),
+        static_folder=str(shipped("static")),
     )
+    app.request_class = InMemoryUploadRequest  # uploads never touch the disk (triage.uploads)
     app.config.update(load_config(os.environ, app.instance_path))
     if config:
         app.config.update(config)
@@ -37,6 +49,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     register_extensions(app)
     register_blueprints(app)
+    i18n.init_app(app)  # English, Simplified Chinese, Spanish (api.md, "Languages")
     errorpages.register(app)
     security.register(app)
     text.register(app)  # checked URL text; bidi controls never rendered raw (security.md)
@@ -47,8 +60,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            watch_connections(engine)  # dead pooled connections, without a round trip
     # Batch mode lets migrations alter columns on SQLite too.
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    migrate.init_app(app, db, directory=str(shipped("migrations")), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
@@ -57,20 +73,26 @@ def register_extensions(app: Flask) -> None:
     # Built once per process: boto3 clients are expensive and thread-safe.
     app.extensions["evidence_store"] = create_store(app.config)
     evidence_operations.register_session_hooks()
+    celery_init_app(app)  # app.extensions["celery"]; wsgi.py exposes it (triage.jobs)
+    notifications.init_app(app)  # Flask-Mailman and the outbox's hooks
 
 
 def register_blueprints(app: Flask) -> None:
     from triage.api.docs import bp as docs_bp
     from triage.health import bp as health_bp
+    from triage.jobs.views import bp as jobs_bp
+    from triage.notifications.api import bp as resend_api_bp
+    from triage.notifications.views import bp as resend_bp
     from triage.review.api import bp as review_api_bp
     from triage.review.views import bp as review_bp
     from triage.reviewers.views import bp as auth_bp
     from triage.tickets.api import bp as tickets_api_bp
     from triage.tickets.views import bp as tickets_bp
+    from triage.vocabulary import bp as vocabulary_bp
 
-    for bp in (tickets_bp, auth_bp, review_bp, health_bp):
+    for bp in (tickets_bp, auth_bp, review_bp, health_bp, vocabulary_bp, resend_bp, jobs_bp):
         app.register_blueprint(bp)
-    api_blueprints = [tickets_api_bp, review_api_bp, docs_bp]
+    api_blueprints = [tickets_api_bp, review_api_bp, docs_bp, resend_api_bp]
     if app.config["BENCH_ENDPOINTS"]:
         from triage.bench import bp as bench_bp
 

@@ -15,7 +15,9 @@ from werkzeug.exceptions import HTTPException
 
 from triage.errors import STATUS, ServiceUnavailable, TriageError
 from triage.evidence.checks import FileRefused
+from triage.evidence.policy import MAX_FILE_BYTES, format_size
 from triage.extensions import db
+from triage.i18n import error_message
 
 _HTTP_CODES = {
     400: "invalid_request",
@@ -30,8 +32,8 @@ _HTTP_WORDS = {
     404: "There is nothing here. If you followed a link to a ticket, open it again with "
     "its reference and access code.",
     405: "This address does not accept that kind of request.",
-    413: "The upload is too large. Each file may be at most 5 MB (5,242,880 bytes); "
-    "send files one at a time.",
+    413: "The upload is too large. Each file may be at most "
+    f"{format_size(MAX_FILE_BYTES)} ({MAX_FILE_BYTES:,} bytes); send files one at a time.",
     429: "Too many attempts in a short time. Please wait a minute and try again.",
 }
 
@@ -43,6 +45,9 @@ def wants_json() -> bool:
 def error_response(
     code: str, message: str, status: int, headers: dict[str, str] | None = None, **extra
 ) -> tuple[Response | str, int] | tuple[Response | str, int, dict[str, str]]:
+    # Translated here, at the edge, so no raise site needs to know the language; the code
+    # is never translated (api.md, "Languages").
+    message = error_message(code, message)
     if wants_json():
         body: Response | str = jsonify({"error": {"code": code, "message": message, **extra}})
     else:

@@ -1,4 +1,11 @@
-"""Domain errors: each carries the api.md code, its HTTP status and a sentence for a person."""
+"""Domain errors, in one tree: each carries an api.md code, its HTTP status and a sentence
+for a person.
+
+`STATUS` is api.md's error table, once: every code the app answers with is a key, and an
+error's status is read from it. Pure module (no Flask). The evidence store's own
+`storage.StorageError` stays the store interface's error; the services turn it into
+`StoreUnavailable` here.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +23,8 @@ STATUS = {
     "unsupported_file_type": 415,
     "file_type_mismatch": 415,
     "unknown_material": 422,
+    "password_protected": 422,
+    "damaged_file": 422,
     "rate_limited": 429,
     "storage_unavailable": 503,
     "service_unavailable": 503,
@@ -23,6 +32,8 @@ STATUS = {
 
 
 class TriageError(Exception):
+    """The root of the app's domain errors; `to_json` is api.md's error envelope."""
+
     code = "invalid_request"
 
     def __init__(self, message: str, code: str | None = None, **extra: Any) -> None:
@@ -87,3 +98,35 @@ class ServiceUnavailable(TriageError):
     """The database did not answer in time; the message says whether anything was kept."""
 
     code = "service_unavailable"
+
+
+class StoreUnavailable(TriageError):
+    """The evidence store did not answer (`503`); the message says what was kept."""
+
+    code = "storage_unavailable"
+
+
+# The codes an upload may be refused with, one file at a time (api.md's error table).
+FILE_REFUSAL_CODES = frozenset(
+    {
+        "invalid_request",
+        "empty_file",
+        "file_too_large",
+        "unsupported_file_type",
+        "file_type_mismatch",
+        "password_protected",
+        "damaged_file",
+    }
+)
+
+
+class FileRefused(TriageError):
+    """An upload we will not store; `message` is a sentence for the customer.
+
+    Raised by the pure intake checks (`triage.evidence.checks`) and by the per-ticket caps.
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        if code not in FILE_REFUSAL_CODES:
+            raise ValueError(f"unknown refusal code: {code!r}")
+        super().__init__(message, code)

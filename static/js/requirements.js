@@ -10,6 +10,18 @@
   var FACTS = ["customer_type", "real_name_auth", "account_type", "card_added", "payments_made",
                "enterprise_in_china"];
   var latest = 0;  // answers arrive out of order when the customer clicks quickly
+  // The page's words and material names in its language (templates/tickets/new.html).
+  var WORDS = { labels: {} };
+  try {
+    WORDS = JSON.parse(document.getElementById("requirements-words").textContent);
+  } catch (e) { WORDS = { labels: {} }; }
+
+  function say(key, values) {
+    var text = WORDS[key] || key;
+    return text.replace(/\{(\w+)\}/g, function (all, name) {
+      return values && values[name] !== undefined ? String(values[name]) : all;
+    });
+  }
 
   function showButton(show) {
     [button, buttonHint].forEach(function (el) {
@@ -28,9 +40,10 @@
     var li = document.createElement("li");
     li.className = "req-item";
     var m = materials[node.material];
-    li.appendChild(document.createTextNode(m ? m.label : node.material));
-    if (node.optional) li.appendChild(note("optional", " (optional)"));
-    if (m && m.kind === "information") li.appendChild(note("kind", " to type in"));
+    var label = WORDS.labels[node.material] || (m ? m.label : node.material);
+    li.appendChild(document.createTextNode(label));
+    if (node.optional) li.appendChild(note("optional", " " + say("optional")));
+    if (m && m.kind === "information") li.appendChild(note("kind", " " + say("toTypeIn")));
     return li;
   }
 
@@ -54,14 +67,21 @@
     li.className = "req-group";
     var members = node.any_of || node.all_of;
     li.appendChild(note("group-label", node.any_of
-      ? (node.min === 1 ? "Any one of these:" : "Any " + node.min + " of these " + members.length + ":")
-      : "All of:"));
+      ? say("choose", { min: node.min || 1, count: members.length })
+      : say("allOf")));
     li.appendChild(list(members, materials, node.any_of ? "req-list any" : "req-list"));
     return li;
   }
 
   function render(node, materials) {
     if (node.all_of) return list(node.all_of, materials, "req-list");
+    if (node.any_of) {  // a choice at the top: its words, then its options
+      var span = note("group-label", say("choose", { min: node.min || 1, count: node.any_of.length }));
+      var box = document.createElement("div");
+      box.appendChild(span);
+      box.appendChild(list(node.any_of, materials, "req-list any"));
+      return box;
+    }
     return list([node], materials, "req-list");
   }
 
@@ -106,14 +126,13 @@
         if (ticket !== latest) return;
         var ok = result[0], body = result[1];
         if (!ok) {
-          show([paragraph("hint placeholder", "Answer the questions above to see the list.")]);
+          show([paragraph("hint placeholder", say("answerFirst"))]);
         } else if (body.outcome === "manual_review") {
-          show([paragraph("notice manual-review", body.message)]);
+          show([paragraph("notice manual-review", WORDS.manualReview || body.message)]);
         } else {
           var materials = {};
           body.materials.forEach(function (m) { materials[m.key] = m; });
-          show([render(body.requirement, materials), paragraph("hint",
-            "Items marked “to type in” are typed into a form; everything else is a photo or scan you upload.")]);
+          show([render(body.requirement, materials), paragraph("hint", say("typedHint"))]);
         }
       })
       .catch(function () { showButton(true); });  // the server-side button still works

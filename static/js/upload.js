@@ -6,17 +6,58 @@
   "use strict";
   if (!window.FormData || !window.XMLHttpRequest || !window.DOMParser) return;
 
-  // The same rules as triage/evidence/checks.py (MAX_FILE_BYTES, ALLOWED_EXTENSIONS).
-  var MAX_BYTES = 5242880;
-  var ALLOWED = ["doc", "docx", "jpg", "jpeg", "png", "pdf", "odt"];
-  var ALLOWED_LIST = ".doc, .docx, .jpg, .jpeg, .png, .pdf or .odt";
-  var IMAGES = ["jpg", "jpeg", "png"];
+  // The server's rules come with the page, from triage/evidence/policy.py: the upload
+  // form's data-max-bytes, data-max-words, data-extensions, data-extension-words and
+  // data-image-extensions (also GET /api/v1/vocabulary). A form without them is checked by
+  // the server alone.
+  function policyOf(form) {
+    var data = form.dataset;
+    var maxBytes = parseInt(data.maxBytes, 10);
+    return {
+      maxBytes: maxBytes > 0 ? maxBytes : 0,
+      maxWords: data.maxWords || "",
+      extensions: tokens(data.extensions),
+      extensionWords: data.extensionWords || "",
+      images: tokens(data.imageExtensions)
+    };
+  }
   // Refusals about one file; anything else (state, rate limit, server) stops the batch.
   var PER_FILE_STATUS = [400, 413, 415];
   var PER_FILE_CODES = ["password_protected", "damaged_file"];  // 422, like unknown_material
   // As triage/evidence/names.py: zero-width and bidi marks, the word joiner and the BOM are
   // removed, and only the last part of a path is kept, before the extension is read.
   var INVISIBLE = /[\u061c\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]/g;
+
+  // The page's words, in its language (templates/tickets/_upload_words.html); English if
+  // the page has none. "{name}" places are filled in by `say`.
+  var WORDS = {};
+  try {
+    WORDS = JSON.parse(document.getElementById("upload-words").textContent);
+  } catch (e) { WORDS = {}; }
+  var LANG = document.documentElement.lang || "en";
+
+  function say(key, values) {
+    var text = WORDS[key] || key;
+    return text.replace(/\{(\w+)\}/g, function (all, name) {
+      return values && values[name] !== undefined ? String(values[name]) : all;
+    });
+  }
+
+  function number(value, digits) {
+    try {
+      return new Intl.NumberFormat(LANG, { maximumFractionDigits: digits || 0 }).format(value);
+    } catch (e) { return String(value); }
+  }
+
+  function tokens(value) {
+    return (value || "").split(/\s+/).filter(Boolean);
+  }
+
+  function percent(value) {
+    try {
+      return new Intl.NumberFormat(LANG, { style: "percent" }).format(value / 100);
+    } catch (e) { return value + "%"; }
+  }
 
   function make(tag, className, text) {
     var node = document.createElement(tag);
@@ -42,42 +83,37 @@
   }
 
   function formatSize(bytes) {
-    if (bytes >= 1048576) return (bytes / 1048576).toFixed(1).replace(/\.0$/, "") + " MB";
-    if (bytes >= 1024) return Math.max(1, Math.round(bytes / 1024)) + " KB";
-    return bytes + " bytes";
+    if (bytes >= 1048576) return say("megabytes", { size: number(bytes / 1048576, 1) });
+    if (bytes >= 1024) return say("kilobytes", { size: number(Math.max(1, Math.round(bytes / 1024))) });
+    return say("bytes", { size: number(bytes) });
   }
 
   // The customer's words for why a file will not be sent, or "" when it may be sent.
-  function refusal(file) {
-    var name = "“" + (cleanName(file.name) || file.name) + "”";
+  function refusal(file, policy) {
+    var name = cleanName(file.name) || file.name;
     var extension = extensionOf(file.name);
-    if (!extension) {
-      return name + " has no file extension, so we cannot tell what kind of file it is. " +
-        "Please upload a " + ALLOWED_LIST + " file.";
+    var types = policy.extensionWords;
+    if (policy.extensions.length && !extension) {
+      return say("noExtension", { name: name, types: types });
     }
-    if (ALLOWED.indexOf(extension) === -1) {
-      var what = extension.length <= 10 ? "a ." + extension + " file" : "a type of file";
-      return name + " is " + what + ", which we cannot accept. Please upload a " +
-        ALLOWED_LIST + " file.";
+    if (policy.extensions.length && policy.extensions.indexOf(extension) === -1) {
+      return extension.length <= 10
+        ? say("badExtension", { name: name, extension: extension, types: types })
+        : say("badType", { name: name, types: types });
     }
-    if (file.size === 0) {
-      return name + " is empty (0 bytes). Please check the file and upload it again.";
-    }
-    if (file.size > MAX_BYTES) {
+    if (file.size === 0) return say("empty", { name: name });
+    if (policy.maxBytes && file.size > policy.maxBytes) {
+      var limit = policy.maxWords || formatSize(policy.maxBytes);
       var size = formatSize(file.size);
-      if (size === "5 MB") size = file.size.toLocaleString("en") + " bytes";  // just over
-      return name + " is " + size + ", larger than the 5 MB (5,242,880 bytes) limit for one " +
-        "file. Please upload a smaller file, for example a scan at a lower resolution.";
+      if (size === formatSize(policy.maxBytes)) size = say("bytes", { size: number(file.size) });
+      return say("tooLarge", { name: name, size: size, limit: limit, bytes: number(policy.maxBytes) });
     }
     return "";
   }
 
-  function tokens(value) {
-    return (value || "").split(/\s+/).filter(Boolean);
-  }
-
   function Uploader(form) {
     this.form = form;
+    this.policy = policyOf(form);
     this.input = form.querySelector("input[type=file]");
     this.button = form.querySelector("button[type=submit], button:not([type])");
     this.errorId = this.input.id + "-error";
@@ -86,11 +122,13 @@
     this.zone = this.input.closest(".dropzone") || this.input.closest(".field") || form;
     this.zone.classList.add("droppable");
 
-    var hint = make("p", "hint drop-hint", "You can also drag files here.");
-    this.input.insertAdjacentElement("beforebegin", hint);
+    // Only where there is a mouse to drag with: a phone's finger cannot.
+    if (window.matchMedia && window.matchMedia("(pointer: fine)").matches) {
+      this.input.insertAdjacentElement("beforebegin", make("p", "hint drop-hint", say("dropHint")));
+    }
     this.list = make("ul", "upload-queue");
     this.list.id = this.input.id + "-queue";
-    this.list.setAttribute("aria-label", "Chosen files");
+    this.list.setAttribute("aria-label", say("chosen"));
     this.list.hidden = true;
     this.input.insertAdjacentElement("afterend", this.list);
     this.status = make("p", "upload-status");
@@ -121,10 +159,7 @@
   Uploader.prototype.materialLabel = function () {
     var field = this.form.querySelector("select[name=material]");
     if (field && field.selectedOptions.length) return field.selectedOptions[0].textContent;
-    // An item's label reads: Choose files for “Passport”.
-    var label = this.form.querySelector("label[for='" + this.input.id + "']");
-    var quoted = label && /“([^”]+)”/.exec(label.textContent);
-    return quoted ? quoted[1] : "this item";
+    return this.form.getAttribute("data-label") || say("thisItem");
   };
 
   Uploader.prototype.dragOver = function (event) {
@@ -162,22 +197,21 @@
     this.clear();
     var self = this;
     files.forEach(function (file) {
-      var entry = { file: file, message: refusal(file), state: "ready", thumb: "" };
-      if (!entry.message && IMAGES.indexOf(extensionOf(file.name)) !== -1 &&
+      var entry = { file: file, message: refusal(file, self.policy), state: "ready", thumb: "" };
+      if (!entry.message && self.policy.images.indexOf(extensionOf(file.name)) !== -1 &&
           /^image\//.test(file.type) && window.URL && URL.createObjectURL) {
         entry.thumb = URL.createObjectURL(file);
       }
       self.entries.push(entry);
       self.list.appendChild(self.row(entry));
-      if (entry.message) self.mark(entry, "refused", "Not sent");
+      if (entry.message) self.mark(entry, "refused", say("notSent"));
     });
     this.list.hidden = !this.entries.length;
     var refused = this.entries.filter(function (e) { return e.message; });
     this.showErrors(refused.map(function (e) { return e.message; }));
     var ready = this.entries.length - refused.length;
     this.status.textContent = ready
-      ? ready + " file" + (ready === 1 ? "" : "s") + " ready. Press “Upload” to send " +
-        (ready === 1 ? "it" : "them") + "."
+      ? (ready === 1 ? say("readyOne") : say("readyMany", { count: number(ready) }))
       : "";
   };
 
@@ -210,9 +244,9 @@
     entry.progress = make("progress", "upload-progress");
     entry.progress.max = 100;
     entry.progress.value = 0;
-    entry.progress.setAttribute("aria-label", "Upload of " + entry.file.name);
+    entry.progress.setAttribute("aria-label", say("uploadOf", { name: entry.file.name }));
     li.appendChild(entry.progress);
-    entry.stateText = make("span", "upload-state", "Ready to send");
+    entry.stateText = make("span", "upload-state", say("readyToSend"));
     li.appendChild(entry.stateText);
     entry.row = li;
     return li;
@@ -262,7 +296,7 @@
     }
     var ready = this.entries.filter(function (e) { return e.state === "ready"; });
     if (!ready.length) {
-      if (!this.entries.length) this.showErrors(["Choose a file to upload first."]);
+      if (!this.entries.length) this.showErrors([say("chooseFirst")]);
       this.input.focus();
       return;
     }
@@ -271,8 +305,9 @@
     // aria-disabled, not disabled: a disabled button would drop the keyboard focus.
     if (this.button) this.button.setAttribute("aria-disabled", "true");
     this.input.disabled = true;
-    this.status.textContent = "Sending " + ready.length + " file" +
-      (ready.length === 1 ? "" : "s") + "…";
+    this.status.textContent = ready.length === 1
+      ? say("sendingOne")
+      : say("sendingMany", { count: number(ready.length) });
     this.next(ready, 0, { stored: 0, stopped: false });
   };
 
@@ -284,11 +319,11 @@
     }
     var entry = queue[index];
     if (result.stopped) {
-      this.mark(entry, "skipped", "Not sent");
+      this.mark(entry, "skipped", say("notSent"));
       this.next(queue, index + 1, result);
       return;
     }
-    this.mark(entry, "sending", "Sending… 0%");
+    this.mark(entry, "sending", say("sendingPercent", { percent: percent(0) }));
     var body = new FormData();
     body.append("csrf_token", this.form.querySelector("[name=csrf_token]").value);
     body.append("material", this.material());
@@ -298,21 +333,21 @@
     xhr.setRequestHeader("Accept", "application/json");
     xhr.upload.addEventListener("progress", function (event) {
       if (!event.lengthComputable) return;
-      var percent = Math.min(99, Math.floor(event.loaded / event.total * 100));
-      entry.progress.value = percent;
-      entry.stateText.textContent = "Sending… " + percent + "%";
+      var value = Math.min(99, Math.floor(event.loaded / event.total * 100));
+      entry.progress.value = value;
+      entry.stateText.textContent = say("sendingPercent", { percent: percent(value) });
     });
     xhr.addEventListener("load", function () {
       var answer = null;
       try { answer = JSON.parse(xhr.responseText); } catch (e) { answer = null; }
       if (xhr.status === 201) {
         result.stored += 1;
-        self.mark(entry, "done", "Uploaded");
+        self.mark(entry, "done", say("uploaded"));
       } else {
         var error = answer && answer.error;
         entry.message = (error && error.message) ||
-          "“" + entry.file.name + "” was not accepted (error " + xhr.status + "). Please try again.";
-        self.mark(entry, "refused", "Not accepted");
+          say("refusedStatus", { name: entry.file.name, status: xhr.status });
+        self.mark(entry, "refused", say("notAccepted"));
         if (answer && answer.evidence && answer.evidence.length) result.stored += 1;
         var perFile = PER_FILE_STATUS.indexOf(xhr.status) !== -1 ||
           (error && PER_FILE_CODES.indexOf(error.code) !== -1);
@@ -321,9 +356,8 @@
       self.next(queue, index + 1, result);
     });
     xhr.addEventListener("error", function () {
-      entry.message = "The upload of “" + entry.file.name + "” did not finish. Check your " +
-        "connection and try again.";
-      self.mark(entry, "refused", "Not sent");
+      entry.message = say("interrupted", { name: entry.file.name });
+      self.mark(entry, "refused", say("notSent"));
       result.stopped = true;
       self.next(queue, index + 1, result);
     });
@@ -341,21 +375,23 @@
     this.showErrors(failed.map(function (e) { return e.message; }));
     var words = [];
     if (result.stored) {
-      words.push(result.stored + " file" + (result.stored === 1 ? "" : "s") + " added to “" +
-        this.materialLabel() + "”.");
+      words.push(result.stored === 1
+        ? say("addedOne", { item: this.materialLabel() })
+        : say("addedMany", { count: number(result.stored), item: this.materialLabel() }));
     }
     if (failed.length) {
-      words.push(failed.length + " file" + (failed.length === 1 ? " was" : "s were") +
-        " not accepted: see the message above the file box.");
+      words.push(failed.length === 1
+        ? say("failedOne")
+        : say("failedMany", { count: number(failed.length) }));
     }
     this.status.textContent = words.join(" ");
     this.entries = [];  // the rows stay as a record until the next choice
     if (failed.length) this.input.focus();
     if (result.stored) {
-      refreshPage(this.form.action.replace(/\/evidence$/, "")).then(function () {
+      refreshPage(this.form.action.replace(/\/evidence$/, ""), this.form).then(function () {
         self.dropSent();
       }, function () {
-        self.status.textContent += " Reload the page to see the updated checklist.";
+        self.status.textContent += " " + say("reload");
       });
     }
   };
@@ -375,30 +411,34 @@
     if (now && next) now.replaceWith(next);
   }
 
-  function swapItems(fresh) {
-    var documents = document.getElementById("documents");
-    if (!documents) return;
-    fresh.querySelectorAll("#documents .doc-item").forEach(function (item) {
-      var now = document.getElementById(item.id);
-      if (now) {
-        // Keep the live upload form (its chosen files, messages and focus); take the label.
-        var live = now.querySelector("form.upload-form");
-        var plain = item.querySelector("form.upload-form");
-        if (live && plain) {
-          var input = live.querySelector("input[type=file]");
-          var oldLabel = live.querySelector("label[for='" + input.id + "']");
-          var newLabel = plain.querySelector("label[for='" + input.id + "']");
-          if (oldLabel && newLabel) oldLabel.textContent = newLabel.textContent;
-          plain.replaceWith(live);
-        }
-        now.replaceWith(item);
-        if (!live && plain) enhance(plain);
-      } else {
-        var more = document.getElementById("more-docs");
-        documents.insertBefore(item, more && more.parentNode === documents ? more : null);
-        item.querySelectorAll("form.upload-form").forEach(enhance);
+  // The documents part as the server now draws it (a choice may be met, its other options
+  // folded away), with the live upload forms kept: their chosen files, messages and focus.
+  function swapDocuments(fresh, active) {
+    var now = document.getElementById("documents");
+    var next = fresh.getElementById("documents");
+    if (!now || !next) return;
+    now.querySelectorAll("form.upload-form[data-enhanced]").forEach(function (live) {
+      var input = live.querySelector("input[type=file]");
+      var plain = input && next.querySelector("#" + CSS.escape(input.id));
+      plain = plain && plain.closest("form.upload-form");
+      if (!plain) return;
+      var oldLabel = live.querySelector("label[for='" + input.id + "']");
+      var newLabel = plain.querySelector("label[for='" + input.id + "']");
+      if (oldLabel && newLabel) oldLabel.innerHTML = newLabel.innerHTML;
+      plain.replaceWith(live);
+      // The option the customer is working in stays open, with every choice around it.
+      for (var box = live === active && live.closest("details"); box;
+           box = box.parentElement && box.parentElement.closest("details")) {
+        box.open = true;
       }
     });
+    // Options and the folded list the customer opened stay open.
+    now.querySelectorAll("details[open][id], details.more-docs[open]").forEach(function (d) {
+      var twin = d.id && next.querySelector("#" + CSS.escape(d.id));
+      if (twin) twin.open = true;
+    });
+    now.replaceWith(next);
+    next.querySelectorAll("form.upload-form").forEach(enhance);
   }
 
   function swapSubmit(fresh) {
@@ -411,7 +451,7 @@
     now.replaceWith(next);
   }
 
-  function refreshPage(url) {
+  function refreshPage(url, active) {
     return fetch(url, { credentials: "same-origin", headers: { Accept: "text/html" } })
       .then(function (response) {
         if (!response.ok) throw new Error("status " + response.status);
@@ -420,8 +460,8 @@
       .then(function (html) {
         var fresh = new DOMParser().parseFromString(html, "text/html");
         var focused = document.activeElement;
-        ["ticket-status", "next", "checklist"].forEach(function (id) { swap(fresh, id); });
-        swapItems(fresh);
+        ["ticket-status", "next"].forEach(function (id) { swap(fresh, id); });
+        swapDocuments(fresh, active);
         swapSubmit(fresh);
         // Moving the live form to its new item took the focus away from it: give it back.
         if (focused && focused !== document.body && document.contains(focused) &&

@@ -94,8 +94,9 @@ def reviewer_login(app) -> ReviewerLogin:
     from triage.extensions import db
     from triage.reviewers.operations import create_reviewer
 
-    create_reviewer("rita@example.com", "Rita Reviewer", "reviewer", PASSWORD)
-    db.session.commit()
+    with app.app_context():
+        create_reviewer("rita@example.com", "Rita Reviewer", "reviewer", PASSWORD)
+        db.session.commit()
     return ReviewerLogin("rita@example.com", PASSWORD, "Rita Reviewer")
 
 

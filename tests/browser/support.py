@@ -132,3 +132,14 @@ def open_ticket(page, reference: str, code: str) -> None:
     """Open a ticket on this device through its private link."""
     page.goto(f"/resume#{reference}:{code}")
     page.wait_for_url(f"**/tickets/{reference}")
+
+
+def open_item(page, key: str) -> None:
+    """Open the choices around a document's box ("Choose 2 of these 3" folds its options
+    until the customer picks one), outermost first, as a customer taps them."""
+    summaries = page.locator(f"details:has(#item-{key}) > summary")
+    for index in range(summaries.count()):
+        summary = summaries.nth(index)
+        if not summary.evaluate("s => s.parentElement.open"):
+            summary.click()
+    page.locator(f"#item-{key}").wait_for(state="visible")

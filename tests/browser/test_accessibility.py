@@ -11,11 +11,11 @@ from tests.browser.support import (
     axe_violations,
     card_png,
     file,
+    open_item,
     open_ticket,
     pdf_file,
     shot,
 )
-from triage.tickets.status import CUSTOMER_WORDS
 
 pytestmark = BROWSER
 
@@ -33,6 +33,20 @@ def tab_to(page, selector: str, limit: int = 80) -> None:
             assert page.evaluate(_FOCUS_SHOWN), f"no visible focus on {selector}"
             return
     raise AssertionError(f"Tab never reached {selector}")
+
+
+def open_with_keyboard(page, key: str) -> None:
+    """Open the choices around an item's box with Tab and Enter, outermost first."""
+    summaries = page.locator(f"details:has(#item-{key}) > summary")
+    for index in range(summaries.count()):
+        summary = summaries.nth(index)
+        if summary.evaluate("s => s.parentElement.open"):
+            continue
+        summary.evaluate("s => s.setAttribute('data-next', '')")
+        tab_to(page, "summary[data-next]")
+        summary.evaluate("s => s.removeAttribute('data-next')")
+        page.keyboard.press("Enter")
+        expect(summary.locator("xpath=..")).to_have_attribute("open", "")
 
 
 def choose_file_with_keyboard(page, selector: str, upload) -> None:
@@ -58,7 +72,7 @@ def test_a_customer_files_and_submits_with_the_keyboard_alone(new_page):
     tab_to(page, "input[name=card_added]")
     page.keyboard.press("Space")
     expect(page.locator("input[name=card_added][value=true]")).to_be_checked()
-    expect(page.locator("#checklist-preview")).to_contain_text("Any 2 of these 3")
+    expect(page.locator("#checklist-preview")).to_contain_text("Choose 2 of these 3")
     tab_to(page, "#account_name")
     page.keyboard.type("acme-cloud")
     tab_to(page, "#contact_email")
@@ -81,17 +95,18 @@ def test_a_customer_files_and_submits_with_the_keyboard_alone(new_page):
         ("passport", pdf_file("passport.pdf"), "passport.pdf"),
         ("card_front", card_png("card-front.png"), "card-front.png"),
     ):
+        open_with_keyboard(page, key)
         choose_file_with_keyboard(page, f"#file-{key}", upload)
-        tab_to(page, f"#item-{key} button[type=submit]")
+        tab_to(page, f"#item-{key} form.upload-form button[type=submit]")
         page.keyboard.press("Enter")
         expect(page.locator(f"#item-{key} .files")).to_contain_text(name)
         # The focus stays where the customer was.
-        expect(page.locator(f"#item-{key} button[type=submit]")).to_be_focused()
-    expect(page.locator("#completeness")).to_have_text("Everything required is here.")
+        expect(page.locator(f"#item-{key} form.upload-form button[type=submit]")).to_be_focused()
+    expect(page.locator("#next")).to_contain_text("Everything needed is here.")
     tab_to(page, "#submit-button")
     shot(page, "customer-keyboard-focus-desktop")
     page.keyboard.press("Enter")
-    expect(page.locator("#ticket-status")).to_have_text(CUSTOMER_WORDS["awaiting_review"])
+    expect(page.locator("#ticket-status")).to_contain_text("We are checking your documents")
     assert page.errors == []
 
 
@@ -167,7 +182,7 @@ def test_the_main_pages_have_no_serious_axe_violations(
     phone.goto("/new/unfreeze")
     answer(phone, "individual or an enterprise", "Individual")
     answer(phone, "credit card added", "Yes")
-    expect(phone.locator("#checklist-preview")).to_contain_text("Any 2 of these 3")
+    expect(phone.locator("#checklist-preview")).to_contain_text("Choose 2 of these 3")
     check(phone, "facts form with the live checklist")
     phone.get_by_role("button", name="Create my ticket").click()
     expect(phone.locator("#error-summary")).to_be_visible()
@@ -178,6 +193,7 @@ def test_the_main_pages_have_no_serious_axe_violations(
     expect(phone.get_by_role("heading", name="Your ticket is created")).to_be_visible()
     check(phone, "ticket created")
     phone.get_by_role("link", name="Continue: add your documents").click()
+    open_item(phone, "card_front")
     card = phone.locator("#item-card_front")
     card.locator("input[type=file]").set_input_files(
         [card_png(), file("notes.txt", b"hello", "text/plain")]
@@ -186,8 +202,8 @@ def test_the_main_pages_have_no_serious_axe_violations(
     check(phone, "ticket page with chosen files and a refusal")
     for ticket, state in ((asked, "asked for more"), (approved, "approved")):
         open_ticket(phone, ticket.reference, ticket.token)
-        expect(phone.locator("#ticket-status")).to_have_text(
-            CUSTOMER_WORDS["needs_more_info" if state == "asked for more" else "approved"]
+        expect(phone.locator("#ticket-status")).to_contain_text(
+            "We need something more from you" if state == "asked for more" else "Approved"
         )
         check(phone, f"ticket page, {state}")
     phone.goto("/resume")

@@ -9,9 +9,16 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tests.browser.support import BROWSER, answer, card_png, pdf_file, shot, sign_in
+from tests.browser.support import (
+    BROWSER,
+    answer,
+    card_png,
+    open_item,
+    pdf_file,
+    shot,
+    sign_in,
+)
 from triage.evidence.reasons import REASONS
-from triage.tickets.status import CUSTOMER_WORDS
 
 pytestmark = BROWSER
 
@@ -25,7 +32,7 @@ def file_an_unfreeze_ticket(page) -> tuple[str, str]:
     answer(page, "individual or an enterprise", "Individual")
     answer(page, "credit card added", "Yes")
     preview = page.locator("#checklist-preview")
-    expect(preview).to_contain_text("Any 2 of these 3")
+    expect(preview).to_contain_text("Choose 2 of these 3")
     expect(preview).to_contain_text("Passport")
     expect(preview).to_contain_text("Front of the credit card")
     page.get_by_label("Account name").fill("acme-cloud")
@@ -51,12 +58,13 @@ def item(page, key: str):
 
 def upload_to(page, key: str, *files) -> None:
     """Choose the files for one item and send them with its own Upload button."""
+    open_item(page, key)
     box = item(page, key)
     box.locator("input[type=file]").set_input_files(list(files))
     box.get_by_role("button", name="Upload").click()
     for sent in files:
         expect(box.locator(".files .file-pending")).to_contain_text(sent["name"])
-    expect(box.locator("h3 .badge")).to_have_text("provided")
+    expect(box.locator(".doc-title .chip")).to_have_text("Received")
 
 
 def test_unfreeze_with_a_card_from_filing_to_approval(new_page, reviewer_login):
@@ -65,23 +73,24 @@ def test_unfreeze_with_a_card_from_filing_to_approval(new_page, reviewer_login):
     reference, code = file_an_unfreeze_ticket(phone)
     phone.get_by_role("link", name="Continue: add your documents").click()
     expect(phone.locator("h1")).to_have_text(f"Ticket {reference}")
-    checklist = phone.locator("#checklist")
-    expect(checklist).to_contain_text("Any 2 of these 3")
-    expect(checklist.locator("[data-material=passport] .badge")).to_have_text("missing")
+    todo = phone.locator("#next > .todo")
+    expect(todo).to_contain_text("Choose 2 of these 3")
+    expect(phone.locator("#file-passport")).to_be_hidden()  # options open when chosen
 
     upload_to(phone, "passport", pdf_file("passport.pdf"))
+    open_item(phone, "card_front")
     card = item(phone, "card_front")
     card.locator("input[type=file]").set_input_files([card_png("card-front.png")])
     expect(card.locator(".upload-file img.thumb")).to_be_visible()  # a preview before sending
     scroll_to_top(card)
     shot(phone, "customer-upload-phone")
     card.get_by_role("button", name="Upload").click()
-    expect(card.locator("h3 .badge")).to_have_text("provided")
-    # The checklist followed without a reload.
-    expect(checklist.locator("[data-material=card_front] .badge")).to_have_text("provided")
-    expect(phone.locator("#completeness")).to_have_text("Everything required is here.")
-    phone.get_by_role("button", name="Submit for review").click()
-    expect(phone.locator("#ticket-status")).to_have_text(CUSTOMER_WORDS["awaiting_review"])
+    expect(card.locator(".doc-title .chip")).to_have_text("Received")
+    # What is still needed followed without a reload; the option not taken is folded away.
+    expect(phone.locator("#next")).to_contain_text("Everything needed is here.")
+    expect(phone.locator("#item-card_transactions")).to_be_hidden()
+    phone.get_by_role("button", name="Send the ticket").click()
+    expect(phone.locator("#ticket-status")).to_contain_text("We are checking your documents")
 
     # --- the reviewer rejects the card photo and asks for a new one --------------------------
     desk = new_page()
@@ -110,10 +119,12 @@ def test_unfreeze_with_a_card_from_filing_to_approval(new_page, reviewer_login):
     other.get_by_label("Ticket reference").fill(reference)
     other.get_by_label("Access code").fill(code)
     other.get_by_role("button", name="Open my ticket").click()
-    expect(other.locator("#ticket-status")).to_have_text(CUSTOMER_WORDS["needs_more_info"])
-    expect(other.locator("#request blockquote")).to_have_text(GLARE_MESSAGE)
+    expect(other.locator("#ticket-status")).to_contain_text("We need something more from you")
+    expect(other.locator("#next blockquote")).to_have_text(GLARE_MESSAGE)
+    expect(other.locator("#next > .todo")).to_contain_text("Front of the credit card")
+    expect(other.locator("#next")).to_contain_text("“Send again”")  # not "marked missing"
     card = item(other, "card_front")
-    expect(card.locator("h3 .badge")).to_have_text("requested")
+    expect(card.locator(".doc-title .chip")).to_have_text("Asked for again")
     expect(card.locator(".file-rejected")).to_contain_text("card-front.png")
     expect(card.locator(".file-rejected .reason")).to_have_text(REASONS["glare"])
     assert other.evaluate("document.documentElement.scrollWidth") <= 375
@@ -122,7 +133,7 @@ def test_unfreeze_with_a_card_from_filing_to_approval(new_page, reviewer_login):
     shot(other, "customer-rejected-phone")
     upload_to(other, "card_front", card_png("card-front-flat.png", shade=40))
     other.get_by_role("button", name="Send again").click()
-    expect(other.locator("#ticket-status")).to_have_text(CUSTOMER_WORDS["awaiting_review"])
+    expect(other.locator("#ticket-status")).to_contain_text("We are checking your documents")
 
     # --- the reviewer accepts both files and approves ----------------------------------------
     desk.goto("/review/")
@@ -144,7 +155,7 @@ def test_unfreeze_with_a_card_from_filing_to_approval(new_page, reviewer_login):
     # --- the customer sees the outcome, on either device --------------------------------------
     for page in (other, phone):
         page.reload()
-        expect(page.locator("#ticket-status")).to_have_text(CUSTOMER_WORDS["approved"])
+        expect(page.locator("#ticket-status")).to_contain_text("Approved")
         expect(page.locator("#outcome h2")).to_have_text("Your request was approved")
     shot(other, "customer-approved-phone")
     assert (phone.errors, other.errors, desk.errors) == ([], [], [])

@@ -14,6 +14,7 @@ from tests.browser.support import (
     card_png,
     executable_named,
     file,
+    open_item,
     open_ticket,
     pdf_file,
     shot,
@@ -31,6 +32,7 @@ def test_refused_files_show_why_next_to_the_input_and_the_rest_is_kept(make_tick
     posts = []
     page.on("request", lambda r: posts.append(r) if r.url.endswith("/evidence") else None)
     page.locator("#submit textarea").fill(EXPLANATION)
+    open_item(page, "passport")
     passport = page.locator("#item-passport")
     field = passport.locator("input[type=file]")
     passport.get_by_role("button", name="Upload").click()
@@ -68,7 +70,7 @@ def test_refused_files_show_why_next_to_the_input_and_the_rest_is_kept(make_tick
     passport.get_by_role("button", name="Upload").click()
     expect(passport.locator(".files")).to_contain_text("passport.pdf")
     expect(passport.locator(".files")).to_contain_text("full-scan.pdf")
-    expect(passport.locator("h3 .badge")).to_have_text("provided")
+    expect(passport.locator(".doc-title .chip")).to_have_text("Received")
     expect(rows.filter(has_text="passport-photo.jpg")).to_contain_text("Not accepted")
     expect(error).to_contain_text("“passport-photo.jpg”")  # the server's own words
     expect(error).to_contain_text("“big-scan.pdf” is 5,242,881 bytes")
@@ -81,7 +83,7 @@ def test_refused_files_show_why_next_to_the_input_and_the_rest_is_kept(make_tick
     )
     # The rest of the form is as the customer left it, and the checklist moved on.
     expect(page.locator("#submit textarea")).to_have_value(EXPLANATION)
-    expect(page.locator("#checklist [data-material=passport] .badge")).to_have_text("provided")
+    expect(page.locator("#next > .todo")).to_contain_text("Choose 1 more of these 2")
     assert len(posts) == 3  # the oversize file and the .exe never left the phone
     assert page.evaluate("document.documentElement.scrollWidth") <= 375  # no sideways scroll
     passport.evaluate("element => element.scrollIntoView({block: 'start'})")
@@ -96,6 +98,7 @@ def test_without_javascript_the_plain_form_refuses_the_same_file(make_ticket, ne
     page.get_by_label("Ticket reference").fill(ticket.reference)
     page.get_by_label("Access code").fill(ticket.token)
     page.get_by_role("button", name="Open my ticket").click()
+    open_item(page, "passport")
     passport = page.locator("#item-passport")
     passport.locator("input[type=file]").set_input_files(
         [executable_named("passport-photo.jpg"), pdf_file("passport.pdf")]
@@ -135,6 +138,7 @@ def test_dropped_files_show_a_thumbnail_and_a_progress_bar_each(make_ticket, new
     ticket = make_ticket()
     page = new_page()
     open_ticket(page, ticket.reference, ticket.token)
+    open_item(page, "card_front")
     card = page.locator("#item-card_front")
     zone = card.locator(".dropzone")
     expect(zone.locator(".drop-hint")).to_have_text("You can also drag files here.")
@@ -190,11 +194,11 @@ def test_a_document_beyond_the_list_gets_its_own_item(make_ticket, new_page):
     page.get_by_text("Add another document").click()
     more = page.locator("#more-docs")
     more.get_by_label("Which document is it?").select_option("consumption_proof")
-    more.get_by_label("Files", exact=True).set_input_files([pdf_file("invoices.pdf")])
+    more.get_by_label("Photo or file", exact=True).set_input_files([pdf_file("invoices.pdf")])
     more.get_by_role("button", name="Upload").click()
     added = page.locator("#item-consumption_proof")
     expect(added.locator(".files")).to_contain_text("invoices.pdf")
-    expect(added.locator("h3")).to_contain_text("(extra)")
+    expect(page.locator("#documents")).to_contain_text("Other documents you added")
     expect(more.locator(".upload-status")).to_contain_text("1 file added to “Consumption proof")
     # The new item's own form works too.
     added.locator("input[type=file]").set_input_files([pdf_file("more-invoices.pdf")])

@@ -25,12 +25,12 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def production_env(tmp_path: Path) -> dict[str, str]:
+def production_env(tmp_path: Path, database_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GUNICORN_", "TEST_"))}
     env.update(
         TRIAGE_ENV="production",
         SECRET_KEY="gunicorn-test-secret",
-        DATABASE_URL=os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'g.db'}",
+        DATABASE_URL=database_url,  # a clean, migrated database of its own
         EVIDENCE_STORE="local",
         EVIDENCE_DIR=str(tmp_path / "evidence"),
         GUNICORN_WORKERS="2",
@@ -38,6 +38,9 @@ def production_env(tmp_path: Path) -> dict[str, str]:
         # Several workers in production need shared counts; Redis is only reached when a
         # limited endpoint is hit, which these tests do not do.
         RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/15",
+        CELERY_BROKER_URL=f"sqla+sqlite:///{tmp_path / 'jobs.sqlite'}",
+        MAIL_SERVER="127.0.0.1",
+        PUBLIC_URL="https://triage.example",
     )
     subprocess.run(
         [BIN / "flask", "--app", "wsgi", "db", "upgrade"],

@@ -13,7 +13,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import CHANGE_DIRECT_AUTHENTICATED, csrf_token, isolated_client
+from tests.conftest import CHANGE_DIRECT_AUTHENTICATED, csrf_token
 from tests.evidence.shapes import raw_pdf
 
 PASSWORD = "correct horse battery"
@@ -114,10 +114,12 @@ def make_reviewer(app: Flask):
     def make(
         email: str = "rita@example.com", role: str = "reviewer", name: str | None = None
     ) -> ApiReviewer:
-        reviewer = create_reviewer(email, name or email.split("@")[0].title(), role, PASSWORD)
-        _, token = issue_token(email)
-        db.session.commit()
-        return ApiReviewer(reviewer.email, reviewer.id, token, isolated_client(app))
+        with app.app_context():
+            reviewer = create_reviewer(email, name or email.split("@")[0].title(), role, PASSWORD)
+            _, token = issue_token(email)
+            db.session.commit()
+            email, reviewer_id = reviewer.email, reviewer.id
+        return ApiReviewer(email, reviewer_id, token, app.test_client())
 
     return make
 

@@ -9,9 +9,16 @@ from triage.tickets.models import Ticket
 from triage.timeutil import utcnow
 
 
-def _ticket(reference: str) -> Ticket:
-    db.session.expire_all()
-    return db.session.query(Ticket).filter_by(reference=reference).one()
+def _ticket(app, reference: str) -> Ticket:
+    """The ticket as committed now (its columns stay readable outside the context)."""
+    with app.app_context():
+        return db.session.query(Ticket).filter_by(reference=reference).one()
+
+
+def _set_claim_expiry(app, reference: str, when) -> None:
+    with app.app_context():
+        db.session.query(Ticket).filter_by(reference=reference).one().claim_expires_at = when
+        db.session.commit()
 
 
 def test_claim_gives_the_next_ticket_and_moves_it_to_in_review(reviewer, submitted, app):
@@ -23,7 +30,7 @@ def test_claim_gives_the_next_ticket_and_moves_it_to_in_review(reviewer, submitt
     assert body["status"] == "in_review"
     assert body["claimed_by"] == reviewer.email
     assert body["claim_expires_at"] > body["claimed_at"]
-    row = _ticket(ticket.reference)
+    row = _ticket(app, ticket.reference)
     assert row.claimed_by_id == reviewer.id
     assert ticket.get()["status"] == "in_review"  # the customer sees it too
     assert [e["action"] for e in reviewer.history(ticket.reference)][-1] == "claimed"
@@ -65,7 +72,7 @@ def test_two_reviewers_never_get_the_same_ticket(reviewer, other_reviewer, submi
     assert reviewer.claim().status_code == 204
 
 
-def test_release_puts_the_ticket_back_in_its_place(reviewer, other_reviewer, submitted):
+def test_release_puts_the_ticket_back_in_its_place(reviewer, other_reviewer, submitted, app):
     first = submitted()
     second = submitted(account_name="second-account")
     assert reviewer.claim().json["reference"] == first.reference
@@ -73,7 +80,7 @@ def test_release_puts_the_ticket_back_in_its_place(reviewer, other_reviewer, sub
     assert response.status_code == 200
     assert response.json["status"] == "awaiting_review"
     assert response.json["claimed_by"] is None
-    row = _ticket(first.reference)
+    row = _ticket(app, first.reference)
     assert (row.claimed_by_id, row.claimed_at, row.claim_expires_at) == (None, None, None)
     # Back in its old place: the next claimer gets it before the younger ticket.
     assert other_reviewer.claim().json["reference"] == first.reference
@@ -95,18 +102,16 @@ def test_only_the_holder_or_a_lead_may_release(reviewer, other_reviewer, lead, s
     assert response.json["error"]["code"] == "invalid_state"
 
 
-def _expire_claim(reference: str) -> None:
-    row = _ticket(reference)
-    row.claim_expires_at = utcnow() - timedelta(seconds=1)
-    db.session.commit()
+def _expire_claim(app, reference: str) -> None:
+    _set_claim_expiry(app, reference, utcnow() - timedelta(seconds=1))
 
 
 def test_an_idle_claim_lapses_and_the_ticket_returns_to_the_queue(
-    reviewer, other_reviewer, submitted
+    reviewer, other_reviewer, submitted, app
 ):
     ticket = submitted()
     reviewer.claim()
-    _expire_claim(ticket.reference)
+    _expire_claim(app, ticket.reference)
     # The holder may not act on a lapsed claim...
     ids = {e["material"]: e["id"] for e in ticket.get()["evidence"]}
     response = reviewer.review(ids["passport"], "accepted")
@@ -128,7 +133,7 @@ def test_a_claim_lapses_after_the_configured_idle_time(app, reviewer, submitted)
     ticket = submitted()
     app.config["CLAIM_IDLE_MINUTES"] = 7
     body = reviewer.claim().json
-    row = _ticket(ticket.reference)
+    row = _ticket(app, ticket.reference)
     from triage.timeutil import aware
 
     length = aware(row.claim_expires_at) - aware(row.claimed_at)
@@ -139,21 +144,17 @@ def test_a_claim_lapses_after_the_configured_idle_time(app, reviewer, submitted)
 def test_every_action_extends_the_lease(app, reviewer, submitted):
     ticket = submitted()
     reviewer.claim()
-    row = _ticket(ticket.reference)
-    row.claim_expires_at = utcnow() + timedelta(minutes=1)
-    db.session.commit()
+    _set_claim_expiry(app, ticket.reference, utcnow() + timedelta(minutes=1))
     ids = {e["material"]: e["id"] for e in ticket.get()["evidence"]}
     assert reviewer.review(ids["passport"], "accepted").status_code == 200
     from triage.timeutil import aware
 
-    remaining = aware(_ticket(ticket.reference).claim_expires_at) - utcnow()
+    remaining = aware(_ticket(app, ticket.reference).claim_expires_at) - utcnow()
     assert remaining > timedelta(minutes=app.config["CLAIM_IDLE_MINUTES"] - 1)
     # Reading a file is activity too.
-    row = _ticket(ticket.reference)
-    row.claim_expires_at = utcnow() + timedelta(minutes=1)
-    db.session.commit()
+    _set_claim_expiry(app, ticket.reference, utcnow() + timedelta(minutes=1))
     assert reviewer.get(f"/evidence/{ids['card_front']}/content").status_code == 200
-    remaining = aware(_ticket(ticket.reference).claim_expires_at) - utcnow()
+    remaining = aware(_ticket(app, ticket.reference).claim_expires_at) - utcnow()
     assert remaining > timedelta(minutes=app.config["CLAIM_IDLE_MINUTES"] - 1)
 
 

@@ -22,13 +22,13 @@ from triage.tickets.models import Ticket
 def test_concurrent_claimers_never_hold_one_ticket_twice(
     app, make_reviewer, submitted, monkeypatch
 ):
-    real_take = ops._take
+    real_take = ops.leases._take
 
     def slow_take(*args, **kwargs):
         time.sleep(0.01)  # widen the window between choosing a ticket and taking it
         return real_take(*args, **kwargs)
 
-    monkeypatch.setattr(ops, "_take", slow_take)
+    monkeypatch.setattr(ops.leases, "_take", slow_take)
     tickets = {submitted(account_name=f"account-{i}").reference for i in range(12)}
     reviewers = [make_reviewer(f"reviewer{i}@example.com").id for i in range(4)]
     workers = [r for r in reviewers for _ in range(2)]  # two browser tabs each
@@ -63,20 +63,20 @@ def test_concurrent_claimers_never_hold_one_ticket_twice(
     references = [reference for reference, _ in got]
     assert sorted(references) == sorted(tickets)  # every ticket once, none twice
     assert len({email for _, email in got}) > 1  # the claimers really ran side by side
-    db.session.expire_all()
-    holders = {
-        t.reference: t.claimed_by.email
-        for t in db.session.scalars(select(Ticket).where(Ticket.status == "in_review"))
-    }
-    assert holders == dict(got)
-    claims = Counter(
-        db.session.scalars(
-            select(Ticket.reference)
-            .join(Event, Event.ticket_id == Ticket.id)
-            .where(Event.action == "claimed")
+    with app.app_context():
+        holders = {
+            t.reference: t.claimed_by.email
+            for t in db.session.scalars(select(Ticket).where(Ticket.status == "in_review"))
+        }
+        assert holders == dict(got)
+        claims = Counter(
+            db.session.scalars(
+                select(Ticket.reference)
+                .join(Event, Event.ticket_id == Ticket.id)
+                .where(Event.action == "claimed")
+            )
         )
-    )
-    assert claims == Counter(tickets)
+        assert claims == Counter(tickets)
 
 
 def test_claims_through_the_api_from_parallel_clients(app, make_reviewer, submitted):
@@ -111,7 +111,7 @@ def test_a_candidate_taken_between_select_and_update_is_skipped(
     first, second = submitted().reference, submitted(account_name="second").reference
     mine, theirs = make_reviewer("mine@example.com"), make_reviewer("theirs@example.com")
     taken: dict[str, str] = {}
-    real_take = ops._take
+    real_take = ops.leases._take
     calls = []
 
     def rival_claims_first(*args, **kwargs):
@@ -129,15 +129,16 @@ def test_a_candidate_taken_between_select_and_update_is_skipped(
             thread.join(timeout=30)
         return real_take(*args, **kwargs)
 
-    monkeypatch.setattr(ops, "_take", rival_claims_first)
-    ticket = ops.claim_next(db.session.get(Reviewer, mine.id))
-    db.session.commit()
-    assert {ticket.reference, taken["theirs"]} == {first, second}
-    if db.engine.dialect.name == "sqlite":
-        # No row locks: the rival took our candidate, our UPDATE matched nothing, we retried.
-        assert taken["theirs"] == first and ticket.reference == second
-        assert len(calls) == 3  # ours, the rival's, our retry
-    else:
-        # SKIP LOCKED: the rival passed over the row we had locked.
-        assert ticket.reference == first and taken["theirs"] == second
-        assert len(calls) == 2  # ours, the rival's
+    monkeypatch.setattr(ops.leases, "_take", rival_claims_first)
+    with app.app_context():
+        ticket = ops.claim_next(db.session.get(Reviewer, mine.id))
+        db.session.commit()
+        assert {ticket.reference, taken["theirs"]} == {first, second}
+        if db.engine.dialect.name == "sqlite":
+            # No row locks: the rival took our candidate, our UPDATE matched nothing, we retried.
+            assert taken["theirs"] == first and ticket.reference == second
+            assert len(calls) == 3  # ours, the rival's, our retry
+        else:
+            # SKIP LOCKED: the rival passed over the row we had locked.
+            assert ticket.reference == first and taken["theirs"] == second
+            assert len(calls) == 2  # ours, the rival's

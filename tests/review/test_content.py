@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.review.helpers import evidence_ids, isolated_client, png_bytes, sign_in
+from tests.review.helpers import evidence_ids, png_bytes, sign_in
 from triage.review import preview, previews
 
 
@@ -99,13 +99,14 @@ def test_a_flagged_pdf_is_an_attachment_and_never_previewed(app, reviewer, make_
     from triage.evidence.models import Evidence
     from triage.extensions import db
 
-    client = isolated_client(app)
+    client = app.test_client()
     ticket = make_ticket()
     assert ticket.upload("passport", pdf_bytes, "passport.pdf").status_code == 201
     evidence = evidence_ids(ticket)["passport"]
     # As intake records a PDF with active content (flagged, not refused).
-    db.session.get(Evidence, evidence).warnings = ["/JavaScript", "/OpenAction"]
-    db.session.commit()
+    with app.app_context():
+        db.session.get(Evidence, evidence).warnings = ["/JavaScript", "/OpenAction"]
+        db.session.commit()
     response = reviewer.get(f"/evidence/{evidence}/content")
     assert response.headers["Content-Disposition"].startswith("attachment;")
     _assert_locked_down(response)
@@ -129,7 +130,7 @@ def test_customers_and_strangers_cannot_read_evidence(client, make_ticket, revie
 
 
 def test_the_page_route_serves_signed_in_reviewers(app, make_ticket, reviewer):
-    client = isolated_client(app)
+    client = app.test_client()
     ticket = make_ticket()
     image = png_bytes(7, 3)
     ticket.upload("card_front", image, "card.png")
@@ -150,7 +151,8 @@ def test_a_file_that_changed_in_storage_is_not_served(app, reviewer, make_ticket
     ticket = make_ticket()
     ticket.upload("passport", pdf_bytes, "passport.pdf")
     evidence = evidence_ids(ticket)["passport"]
-    key = db.session.get(Evidence, evidence).storage_key
+    with app.app_context():
+        key = db.session.get(Evidence, evidence).storage_key
     (Path(app.config["EVIDENCE_DIR"]) / key).write_bytes(b"%PDF-1.4 something else")
     response = reviewer.get(f"/evidence/{evidence}/content")
     assert response.status_code == 503
@@ -165,7 +167,7 @@ needs_poppler = pytest.mark.skipif(
 
 @needs_poppler
 def test_pdf_pages_are_served_as_images_made_by_us(app, reviewer, make_ticket, pdf_bytes):
-    client = isolated_client(app)
+    client = app.test_client()
     ticket = make_ticket()
     ticket.upload("passport", pdf_bytes, "passport.pdf")
     evidence = evidence_ids(ticket)["passport"]
@@ -192,7 +194,7 @@ def test_pdf_pages_are_served_as_images_made_by_us(app, reviewer, make_ticket, p
 
 
 def test_without_poppler_pdfs_are_download_only(app, reviewer, submitted, monkeypatch):
-    client = isolated_client(app)
+    client = app.test_client()
     monkeypatch.setattr(preview, "available", lambda: False)
     ticket = submitted()
     reviewer.claim()

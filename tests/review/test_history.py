@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.review.helpers import evidence_ids, isolated_client, sign_in, unique_pdf, unique_png
+from tests.review.helpers import evidence_ids, sign_in, unique_pdf, unique_png
 
 
 def test_history_records_every_event_in_order(app, reviewer, lead, make_ticket, pdf_bytes):
@@ -27,8 +27,10 @@ def test_history_records_every_event_in_order(app, reviewer, lead, make_ticket, 
 
     events = reviewer.history(ticket.reference)
     customer, rita, lena = "customer", f"reviewer:{reviewer.email}", f"reviewer:{lead.email}"
+    sent = ("system", "notification_sent")  # the outbox's email, sent after each commit
     assert [(e["actor"], e["action"]) for e in events] == [
         (customer, "created"),
+        sent,
         (customer, "evidence_uploaded"),
         (customer, "evidence_uploaded"),
         (customer, "submitted"),
@@ -38,12 +40,15 @@ def test_history_records_every_event_in_order(app, reviewer, lead, make_ticket, 
         (rita, "claimed"),
         (rita, "evidence_reviewed"),
         (rita, "evidence_reviewed"),
+        sent,  # the card front was rejected
         (rita, "materials_requested"),
+        sent,
         (customer, "evidence_uploaded"),
         (customer, "resubmitted"),
         (lena, "reassigned"),
         (rita, "evidence_reviewed"),
         (rita, "decided"),
+        sent,
     ]
     times = [e["at"] for e in events]
     assert times == sorted(times) and all(t.endswith("Z") for t in times)
@@ -55,7 +60,7 @@ def test_history_records_every_event_in_order(app, reviewer, lead, make_ticket, 
     }
     assert by_action["decided"] == {"decision": "approved", "note": "Thank you."}
     assert by_action["released"] == {"reviewer": reviewer.email}
-    rejected = events[9]["details"]
+    rejected = events[10]["details"]
     assert (rejected["decision"], rejected["reason"], rejected["note"]) == (
         "rejected",
         "cropped",
@@ -63,7 +68,7 @@ def test_history_records_every_event_in_order(app, reviewer, lead, make_ticket, 
     )
 
     # The review page shows the same history.
-    browser = isolated_client(app)
+    browser = app.test_client()
     sign_in(browser, reviewer.email)
     page = browser.get(f"/review/tickets/{ticket.reference}").text
     history = page[page.index('id="history"') :]

@@ -12,7 +12,6 @@ from tests.review.helpers import (
     ACTIVE_PDF,
     RESELLER_ENTERPRISE_IN_CHINA,
     evidence_ids,
-    isolated_client,
     page_token,
     png_bytes,
     sign_in,
@@ -23,7 +22,7 @@ from tests.review.helpers import (
 @pytest.fixture
 def browser(app, reviewer):
     """A browser signed in as `reviewer`."""
-    client = isolated_client(app)
+    client = app.test_client()
     assert sign_in(client, reviewer.email).status_code == 302
     return client
 
@@ -33,7 +32,7 @@ def customer_browser(app):
     """open(ticket) -> a browser that opened the ticket with its access code."""
 
     def open_ticket(ticket):
-        client = isolated_client(app)
+        client = app.test_client()
         token = page_token(client, "/resume")
         response = client.post(
             "/resume",
@@ -55,7 +54,7 @@ def _post(browser, path: str, page: str, data: dict) -> object:
 
 
 def test_reviewer_pages_need_a_signed_in_reviewer(app, submitted):
-    client = isolated_client(app)
+    client = app.test_client()
     ticket = submitted()
     for path in ("/review/", f"/review/tickets/{ticket.reference}"):
         response = client.get(path)
@@ -227,10 +226,10 @@ def test_requesting_more_on_the_page_reaches_the_customer(
     assert ticket.get()["status"] == "needs_more_info"
     customer = customer_browser(ticket)
     shown = customer.get(f"/tickets/{ticket.reference}").text
-    request = shown[shown.index('id="request"') : shown.index('id="checklist"')]
+    request = shown[shown.index('id="next"') : shown.index('id="documents"')]
     assert message in request
     assert "Driver license" in request and "Passport" in request
-    assert "Verification incomplete" in shown
+    assert "We need something more from you" in shown
     # The customer answers through the page; the ticket returns to the queue.
     assert ticket.upload("driver_license", unique_pdf(pdf_bytes), "licence.pdf").status_code == 201
     assert ticket.upload("passport", unique_pdf(pdf_bytes), "passport2.pdf").status_code == 201
@@ -317,7 +316,7 @@ def test_reassigning_on_the_page_is_for_leads(
     assert 'id="reassign-form"' not in browser.get(page).text
     response = _post(browser, f"{page}/reassign", page, {"reviewer": other_reviewer.email})
     assert response.status_code == 403
-    lead_browser = isolated_client(app)
+    lead_browser = app.test_client()
     sign_in(lead_browser, lead.email)
     assert 'id="reassign-form"' in lead_browser.get(page).text
     response = _post(lead_browser, f"{page}/reassign", page, {"reviewer": other_reviewer.email})

@@ -12,6 +12,7 @@ import io
 import threading
 import time
 import zlib
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -22,7 +23,8 @@ from PIL import Image
 
 from storage import ObjectMissing, new_key, preview_key
 from tests.conftest import FIXTURES, csrf_token
-from tests.review.helpers import PASSWORD, evidence_ids, isolated_client, sign_in
+from tests.notifications.conftest import api_reviewer
+from tests.review.helpers import PASSWORD, ApiReviewer, evidence_ids, sign_in
 from triage.review import preview, previews
 
 pytestmark = pytest.mark.skipif(not preview.available(), reason="poppler-utils not installed")
@@ -63,7 +65,7 @@ def rotated_jpeg() -> bytes:
     return out.getvalue()
 
 
-def stored_evidence(reference: str, material: str, data: bytes, content_type: str) -> str:
+def stored_evidence(app, reference: str, material: str, data: bytes, content_type: str) -> str:
     """Store a file and its row directly, as add_evidence would after its checks.
 
     Used for the costly PDF: whether intake accepts it is not what these tests are about.
@@ -75,31 +77,91 @@ def stored_evidence(reference: str, material: str, data: bytes, content_type: st
     from triage.extensions import db
     from triage.tickets.models import Ticket
 
-    ticket = db.session.scalar(select(Ticket).where(Ticket.reference == reference))
-    key = new_key(ticket.id)
-    sha = hashlib.sha256(data).hexdigest()
-    evidence_store().save(key, data, content_type=content_type, sha256_hex=sha)
-    item = Evidence(
-        ticket_id=ticket.id,
-        material=material,
-        filename=f"{material}.pdf",
-        size=len(data),
-        content_type=content_type,
-        sha256=sha,
-        storage_key=key,
-        warnings=[],
-    )
-    db.session.add(item)
-    db.session.commit()
-    return item.id
+    with app.app_context():
+        ticket = db.session.scalar(select(Ticket).where(Ticket.reference == reference))
+        key = new_key(ticket.id)
+        sha = hashlib.sha256(data).hexdigest()
+        evidence_store().save(key, data, content_type=content_type, sha256_hex=sha)
+        item = Evidence(
+            ticket_id=ticket.id,
+            material=material,
+            filename=f"{material}.pdf",
+            size=len(data),
+            content_type=content_type,
+            sha256=sha,
+            storage_key=key,
+            warnings=[],
+        )
+        db.session.add(item)
+        db.session.commit()
+        return item.id
 
 
-def row(evidence_id: str):
+def row(app, evidence_id: str):
+    """The evidence row as stored now (a detached copy)."""
     from triage.evidence.models import Evidence
     from triage.extensions import db
 
-    db.session.expire_all()
-    return db.session.get(Evidence, evidence_id)
+    with app.app_context():
+        item = db.session.get(Evidence, evidence_id)
+        db.session.expunge(item)
+        return item
+
+
+def change(app, evidence_id: str, **values) -> None:
+    """Set columns of an evidence row and commit, as another process would."""
+    from triage.evidence.models import Evidence
+    from triage.extensions import db
+
+    with app.app_context():
+        item = db.session.get(Evidence, evidence_id)
+        for name, value in values.items():
+            setattr(item, name, value)
+        db.session.commit()
+
+
+def render(app, evidence_id: str) -> str | None:
+    """The job's work, run here (as the worker runs it, in its own app context)."""
+    with app.app_context():
+        return previews.render_previews(evidence_id)
+
+
+def store(app):
+    """The app's evidence store (built once per app, so usable outside a context)."""
+    return app.extensions["evidence_store"]
+
+
+@pytest.fixture(autouse=True)
+def worker(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Tests with an app render on a real Celery worker in this process (memory broker),
+    so page views only queue renders, as in production."""
+    if "app" not in request.fixturenames:
+        yield
+        return
+    from celery.contrib.testing.worker import start_worker
+    from kombu.transport.memory import Channel
+
+    request.getfixturevalue("app_config").update(
+        CELERY_BROKER_URL="memory://", CELERY_TASK_ALWAYS_EAGER=False
+    )
+    app = request.getfixturevalue("app")
+    Channel.queues.clear()  # nothing left from another test's app
+    with start_worker(
+        app.extensions["celery"], pool="threads", concurrency=2, perform_ping_check=False
+    ):
+        # One job through the broker first (a file that does not exist: a no-op), so the
+        # timed requests do not pay for setting up the producer pool, as no request in a
+        # running server does.
+        with app.app_context():
+            app.extensions["celery"].tasks["triage.previews.render"].delay("0" * 32)
+        settle()
+        yield
+        settle()
+
+
+@pytest.fixture
+def reviewer(app) -> ApiReviewer:
+    return api_reviewer(app, "rita@example.com", "reviewer")
 
 
 @pytest.fixture
@@ -114,18 +176,37 @@ def renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(preview, "render", counted)
     yield calls
-    assert previews.wait_idle(60), "a render was still running at the end of the test"
+    settle()
 
 
 @pytest.fixture
 def desk(app, reviewer):
-    client = isolated_client(app)
+    client = app.test_client()
     sign_in(client, reviewer.email)
     return client
 
 
-def settle() -> None:
-    assert previews.wait_idle(60), "the background render did not finish"
+def _queued() -> int:
+    from kombu.transport.memory import Channel
+
+    queue = Channel.queues.get("triage")
+    return queue.qsize() if queue is not None else 0
+
+
+def _busy() -> bool:
+    from celery.worker import state
+
+    return bool(_queued() or state.active_requests or state.reserved_requests or previews.running())
+
+
+def settle(timeout: float = 60) -> None:
+    """Wait until the worker has nothing queued or running (three quiet looks in a row)."""
+    deadline = time.monotonic() + timeout
+    quiet = 0
+    while quiet < 3:
+        assert time.monotonic() < deadline, "the background render did not finish"
+        quiet = 0 if _busy() else quiet + 1
+        time.sleep(0.05)
 
 
 # --- the renderer and its limits -------------------------------------------------------------
@@ -211,8 +292,6 @@ def test_a_photo_is_turned_upright_and_fits_the_preview_box():
 def test_a_pdf_preview_is_rendered_in_the_background_stored_and_reused(
     app, desk, reviewer, make_ticket, pdf_bytes, renders
 ):
-    from triage.evidence.operations import evidence_store
-
     ticket = make_ticket()
     assert ticket.upload("passport", pdf_bytes, "passport.pdf").status_code == 201
     evidence = evidence_ids(ticket)["passport"]
@@ -223,11 +302,11 @@ def test_a_pdf_preview_is_rendered_in_the_background_stored_and_reused(
     assert f"/review/evidence/{evidence}/pages/1.png" not in first.text
     settle()
     assert renders == ["application/pdf"]
-    item = row(evidence)
+    item = row(app, evidence)
     assert (item.preview_status, item.preview_pages, item.preview_error) == ("ready", 1, None)
     # Stored next to the evidence, as a derived object of it.
     key = preview_key(item.storage_key, 1, "png")
-    with evidence_store().open(key) as fh:
+    with store(app).open(key) as fh:
         stored = fh.read()
     assert stored.startswith(b"\x89PNG")
 
@@ -293,10 +372,10 @@ def test_a_too_costly_pdf_fails_once_is_remembered_and_says_download_it(
     app, desk, reviewer, make_ticket, renders
 ):
     ticket = make_ticket()
-    evidence = stored_evidence(ticket.reference, "passport", costly_pdf(), "application/pdf")
+    evidence = stored_evidence(app, ticket.reference, "passport", costly_pdf(), "application/pdf")
     assert desk.get(f"/review/evidence/{evidence}/pages/1.png").status_code == 202
     settle()
-    item = row(evidence)
+    item = row(app, evidence)
     assert item.preview_status == "too_large"
     assert "900,000,000 pixels" in item.preview_error
     page = desk.get(f"/review/tickets/{ticket.reference}")
@@ -311,13 +390,10 @@ def test_a_too_costly_pdf_fails_once_is_remembered_and_says_download_it(
 
 
 def test_a_flagged_pdf_is_never_rendered(app, desk, make_ticket, pdf_bytes, renders):
-    from triage.extensions import db
-
     ticket = make_ticket()
     ticket.upload("passport", pdf_bytes, "passport.pdf")
     evidence = evidence_ids(ticket)["passport"]
-    row(evidence).warnings = ["/JavaScript"]  # as intake flags a PDF with active content
-    db.session.commit()
+    change(app, evidence, warnings=["/JavaScript"])  # as intake flags active content
     assert desk.get(f"/review/evidence/{evidence}/pages/1.png").status_code == 404
     assert desk.get(f"/review/evidence/{evidence}/pages").status_code == 404
     page = desk.get(f"/review/tickets/{ticket.reference}")
@@ -331,46 +407,40 @@ def test_a_flagged_pdf_is_never_rendered(app, desk, make_ticket, pdf_bytes, rend
 
 
 def test_a_render_is_taken_by_one_conditional_update(app, make_ticket, pdf_bytes, renders):
-    from triage.extensions import db
     from triage.timeutil import utcnow
 
     ticket = make_ticket()
     ticket.upload("passport", pdf_bytes, "passport.pdf")
     evidence = evidence_ids(ticket)["passport"]
     # Another process took it a moment ago: this one does not render.
-    item = row(evidence)
-    item.preview_status, item.preview_started_at = "pending", utcnow()
-    db.session.commit()
-    assert previews.render_previews(evidence) == "pending"
+    change(app, evidence, preview_status="pending", preview_started_at=utcnow())
+    assert render(app, evidence) == "pending"
     assert renders == []
     # That process died long ago: the render is taken again.
-    item = row(evidence)
-    item.preview_started_at = utcnow() - previews.STALE_AFTER - timedelta(seconds=1)
-    db.session.commit()
-    assert previews.render_previews(evidence) == "ready"
-    assert previews.render_previews(evidence) == "ready"  # done: nothing to take
+    stale = utcnow() - previews.STALE_AFTER - timedelta(seconds=1)
+    change(app, evidence, preview_started_at=stale)
+    assert render(app, evidence) == "ready"
+    assert render(app, evidence) == "ready"  # done: nothing to take
     assert renders == ["application/pdf"]
 
 
 def test_a_store_failure_is_not_remembered_as_a_preview_failure(
     app, make_ticket, pdf_bytes, monkeypatch
 ):
-    from triage.evidence.operations import evidence_store
-
     ticket = make_ticket()
     ticket.upload("passport", pdf_bytes, "passport.pdf")
     evidence = evidence_ids(ticket)["passport"]
-    store = evidence_store()
-    real_open = store.open
+    evidence_store = store(app)
+    real_open = evidence_store.open
 
     def unavailable(key: str):
         raise ObjectMissing("gone for a moment")
 
-    monkeypatch.setattr(store, "open", unavailable)
-    assert previews.render_previews(evidence) is None
-    assert row(evidence).preview_status is None  # a later request tries again
-    monkeypatch.setattr(store, "open", real_open)
-    assert previews.render_previews(evidence) == "ready"
+    monkeypatch.setattr(evidence_store, "open", unavailable)
+    assert render(app, evidence) is None
+    assert row(app, evidence).preview_status is None  # a later request tries again
+    monkeypatch.setattr(evidence_store, "open", real_open)
+    assert render(app, evidence) == "ready"
 
 
 # --- the sweeper keeps previews of existing evidence -----------------------------------------
@@ -379,31 +449,33 @@ def test_a_store_failure_is_not_remembered_as_a_preview_failure(
 def test_the_sweeper_keeps_previews_of_evidence_and_removes_an_orphans_previews(
     app, make_ticket, pdf_bytes
 ):
-    from triage.evidence.operations import evidence_store, sweep_orphans
+    from triage.evidence.operations import sweep_orphans
 
     ticket = make_ticket()
     ticket.upload("passport", pdf_bytes, "passport.pdf")
     evidence = evidence_ids(ticket)["passport"]
-    assert previews.render_previews(evidence) == "ready"
-    kept = preview_key(row(evidence).storage_key, 1, "png")
-    store = evidence_store()
-    orphan = new_key(row(evidence).ticket_id)
-    store.save(
+    assert render(app, evidence) == "ready"
+    item = row(app, evidence)
+    kept = preview_key(item.storage_key, 1, "png")
+    objects = store(app)
+    orphan = new_key(item.ticket_id)
+    objects.save(
         orphan,
         pdf_bytes,
         content_type="application/pdf",
         sha256_hex=hashlib.sha256(pdf_bytes).hexdigest(),
     )
     orphan_page = preview_key(orphan, 1, "png")
-    store.save(
+    objects.save(
         orphan_page, b"png", content_type="image/png", sha256_hex=hashlib.sha256(b"png").hexdigest()
     )
 
-    removed = sweep_orphans(store, timedelta(0))
+    with app.app_context():
+        removed = sweep_orphans(objects, timedelta(0))
 
     assert sorted(removed) == sorted([orphan, orphan_page])
-    listed = {obj.key for obj in store.list()}
-    assert listed == {row(evidence).storage_key, kept}
+    listed = {obj.key for obj in objects.list()}
+    assert listed == {item.storage_key, kept}
 
 
 # --- no request waits on a render ------------------------------------------------------------
@@ -430,7 +502,7 @@ def test_four_costly_previews_at_once_hold_no_request(
     ticket = make_ticket()
     data = costly_pdf()
     ids = [
-        stored_evidence(ticket.reference, material, data, "application/pdf")
+        stored_evidence(app, ticket.reference, material, data, "application/pdf")
         for material in ("passport", "card_front", "card_transactions", "driver_license")
     ]
     cookies = _signed_in_cookies(live_server, reviewer.email)
@@ -449,7 +521,7 @@ def test_four_costly_previews_at_once_hold_no_request(
         health = []
         deadline = time.monotonic() + 3
         while time.monotonic() < deadline:  # while the renders run
-            busy.set() if previews._in_flight else busy.clear()
+            busy.set() if previews.running() else busy.clear()
             health.append(timed("/healthz"))
             asked = [pool.submit(timed, f"/review/evidence/{i}/pages/1.png") for i in ids]
             answers += [future.result() for future in asked]
@@ -464,7 +536,7 @@ def test_four_costly_previews_at_once_hold_no_request(
     settle()
     assert sorted(renders) == ["application/pdf"] * 4  # once each, however often asked
     for evidence in ids:
-        item = row(evidence)
+        item = row(app, evidence)
         assert item.preview_status == "too_large"
         assert item.preview_error == "rendering took longer than 4 s"
     page = requests.get(
@@ -482,36 +554,31 @@ def test_a_job_runner_renders_a_preview_through_the_cli(app, runner, make_ticket
     result = runner.invoke(args=["evidence", "render-preview", evidence, "f" * 32])
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [f"{evidence} ready", f"{'f' * 32} unavailable"]
-    assert row(evidence).preview_pages == 1
+    assert row(app, evidence).preview_pages == 1
 
 
 def test_the_job_never_renders_a_file_that_has_no_preview(app, make_ticket, pdf_bytes, renders):
-    from triage.extensions import db
-
     ticket = make_ticket()
     ticket.upload("passport", pdf_bytes, "passport.pdf")
     ticket.upload("card_transactions", (FIXTURES / "statement.docx").read_bytes(), "s.docx")
     ids = evidence_ids(ticket)
-    row(ids["passport"]).warnings = ["/OpenAction"]
-    db.session.commit()
-    assert previews.render_previews(ids["passport"]) == "unavailable"
-    assert previews.render_previews(ids["card_transactions"]) == "unavailable"
-    assert row(ids["passport"]).preview_status is None
+    change(app, ids["passport"], warnings=["/OpenAction"])
+    assert render(app, ids["passport"]) == "unavailable"
+    assert render(app, ids["card_transactions"]) == "unavailable"
+    assert row(app, ids["passport"]).preview_status is None
     assert renders == []
 
 
 def test_a_preview_deleted_from_the_store_is_rendered_again(
     app, desk, make_ticket, pdf_bytes, renders
 ):
-    from triage.evidence.operations import evidence_store
-
     ticket = make_ticket()
     ticket.upload("passport", pdf_bytes, "passport.pdf")
     evidence = evidence_ids(ticket)["passport"]
-    assert previews.render_previews(evidence) == "ready"
-    evidence_store().delete(preview_key(row(evidence).storage_key, 1, "png"))
+    assert render(app, evidence) == "ready"
+    store(app).delete(preview_key(row(app, evidence).storage_key, 1, "png"))
     assert desk.get(f"/review/evidence/{evidence}/pages/1.png").status_code == 202
-    assert row(evidence).preview_status is None
+    assert row(app, evidence).preview_status is None  # forgotten: the next request queues it
     assert desk.get(f"/review/evidence/{evidence}/pages/1.png").status_code in (200, 202)
     settle()
     assert desk.get(f"/review/evidence/{evidence}/pages/1.png").status_code == 200

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.conftest import CHANGE_DIRECT_AUTHENTICATED
-from tests.review.helpers import NO_RULE, evidence_ids, isolated_client, sign_in
+from tests.review.helpers import NO_RULE, evidence_ids, sign_in
 
 
 def _references(response) -> list[str]:
@@ -206,7 +206,7 @@ def test_reviewer_endpoints_refuse_missing_and_customer_tokens(client, submitted
 
 
 def test_the_api_ignores_a_signed_in_reviewers_session_cookie(app, reviewer, submitted):
-    client = isolated_client(app)
+    client = app.test_client()
     submitted()
     assert sign_in(client, reviewer.email).status_code == 302
     assert client.get("/review/").status_code == 200  # the session works for pages
@@ -215,11 +215,12 @@ def test_the_api_ignores_a_signed_in_reviewers_session_cookie(app, reviewer, sub
     assert client.get("/api/v1/queue").status_code == 401
 
 
-def test_an_inactive_reviewers_token_stops_working(reviewer, submitted):
+def test_an_inactive_reviewers_token_stops_working(reviewer, submitted, app):
     from triage.extensions import db
     from triage.reviewers.models import Reviewer
 
     assert reviewer.queue().status_code == 200
-    db.session.get(Reviewer, reviewer.id).active = False
-    db.session.commit()
+    with app.app_context():
+        db.session.get(Reviewer, reviewer.id).active = False
+        db.session.commit()
     assert reviewer.queue().status_code == 401

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.review.helpers import isolated_client
-
 
 @pytest.fixture
 def limited(app_config):
@@ -23,7 +21,7 @@ def _queue(client, token: str, address: str = "10.0.0.1"):
 
 
 def test_failed_token_lookups_from_one_address_are_limited(limited, app, reviewer):
-    client = isolated_client(app)
+    client = app.test_client()
     for n in range(20):
         assert _queue(client, f"rvw_guess{n}").status_code == 401
     response = _queue(client, "rvw_guess-after-the-limit")
@@ -35,12 +33,12 @@ def test_failed_token_lookups_from_one_address_are_limited(limited, app, reviewe
 
 
 def test_good_tokens_are_never_counted(limited, app, reviewer):
-    client = isolated_client(app)
+    client = app.test_client()
     for _ in range(30):
         assert _queue(client, reviewer.token).status_code == 200
 
 
 def test_without_rate_limits_nothing_is_counted(app, reviewer):
-    client = isolated_client(app)
+    client = app.test_client()
     for n in range(25):
         assert _queue(client, f"rvw_guess{n}").status_code == 401

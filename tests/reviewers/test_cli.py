@@ -25,18 +25,19 @@ def _create(runner, email="ann@example.com", role="lead", password="a long passp
     )
 
 
-def test_create_a_reviewer_with_a_hashed_password(runner):
+def test_create_a_reviewer_with_a_hashed_password(runner, app):
     result = _create(runner, email="Ann@Example.com")
     assert result.exit_code == 0, result.output
     assert "Created lead ann@example.com (Ann Lee)." in result.output
-    reviewer = db.session.scalar(select(Reviewer).where(Reviewer.email == "ann@example.com"))
+    with app.app_context():
+        reviewer = db.session.scalar(select(Reviewer).where(Reviewer.email == "ann@example.com"))
     assert reviewer.role == "lead" and reviewer.active
     assert reviewer.password_hash.startswith("scrypt:")
     assert check_password_hash(reviewer.password_hash, "a long passphrase")
     assert "a long passphrase" not in reviewer.password_hash
 
 
-def test_create_refuses_bad_input(runner):
+def test_create_refuses_bad_input(runner, app):
     assert _create(runner).exit_code == 0
     result = _create(runner)
     assert result.exit_code == 1
@@ -50,12 +51,14 @@ def test_create_refuses_bad_input(runner):
     result = _create(runner, email="carl@example.com", role="admin")
     assert result.exit_code == 2
     assert "'admin' is not one of 'reviewer', 'lead'" in result.output
-    assert (
-        db.session.scalar(select(Reviewer.email).where(Reviewer.email != "ann@example.com")) is None
-    )
+    with app.app_context():
+        assert (
+            db.session.scalar(select(Reviewer.email).where(Reviewer.email != "ann@example.com"))
+            is None
+        )
 
 
-def test_token_prints_a_new_token_that_opens_the_reviewer_api(runner, client):
+def test_token_prints_a_new_token_that_opens_the_reviewer_api(runner, client, app):
     _create(runner, role="reviewer")
     result = runner.invoke(args=["reviewers", "token", "ann@example.com"])
     assert result.exit_code == 0, result.output
@@ -65,7 +68,8 @@ def test_token_prints_a_new_token_that_opens_the_reviewer_api(runner, client):
     assert response.status_code == 200
     assert response.json["items"] == []
     # Stored only as a hash.
-    stored = db.session.scalars(select(ReviewerToken.token_hash)).all()
+    with app.app_context():
+        stored = db.session.scalars(select(ReviewerToken.token_hash)).all()
     assert len(stored) == 1 and token not in stored[0]
     # A second token is a different one, and both work.
     second = runner.invoke(args=["reviewers", "token", "ann@example.com"]).output.split()[-1]

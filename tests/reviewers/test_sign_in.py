@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import csrf_token
-from tests.review.helpers import PASSWORD, isolated_client, page_token, sign_in
+from tests.review.helpers import PASSWORD, page_token, sign_in
 
 
 @pytest.fixture
 def browser(app):
-    return isolated_client(app)
+    return app.test_client()
 
 
 def test_sign_in_and_out(browser, reviewer):
@@ -49,22 +49,24 @@ def test_wrong_credentials_say_nothing_about_which_part(browser, reviewer, email
     assert browser.get("/review/").status_code == 302
 
 
-def test_an_inactive_reviewer_cannot_sign_in(browser, reviewer):
+def test_an_inactive_reviewer_cannot_sign_in(browser, reviewer, app):
     from triage.extensions import db
     from triage.reviewers.models import Reviewer
 
-    db.session.get(Reviewer, reviewer.id).active = False
-    db.session.commit()
+    with app.app_context():
+        db.session.get(Reviewer, reviewer.id).active = False
+        db.session.commit()
     assert sign_in(browser, reviewer.email).status_code == 401
 
 
-def test_a_deactivated_reviewers_session_ends(browser, reviewer):
+def test_a_deactivated_reviewers_session_ends(browser, reviewer, app):
     from triage.extensions import db
     from triage.reviewers.models import Reviewer
 
     sign_in(browser, reviewer.email)
-    db.session.get(Reviewer, reviewer.id).active = False
-    db.session.commit()
+    with app.app_context():
+        db.session.get(Reviewer, reviewer.id).active = False
+        db.session.commit()
     assert browser.get("/review/").status_code == 302
 
 
@@ -136,7 +138,7 @@ def _attempt(client, email, password, address="10.0.0.1"):
 
 
 def test_repeated_failures_from_one_address_are_throttled(limited, app, reviewer, other_reviewer):
-    client = isolated_client(app)
+    client = app.test_client()
     for _ in range(5):
         assert _attempt(client, "someone@example.com", "guess guess guess").status_code == 401
     response = _attempt(client, reviewer.email, PASSWORD)  # even the right password waits
@@ -147,13 +149,13 @@ def test_repeated_failures_from_one_address_are_throttled(limited, app, reviewer
 
 
 def test_successful_sign_ins_are_not_counted(limited, app, reviewer):
-    client = isolated_client(app)
+    client = app.test_client()
     for _ in range(7):
         assert _attempt(client, reviewer.email, PASSWORD).status_code == 302
 
 
 def test_repeated_failures_on_one_account_are_throttled(limited, app, reviewer, other_reviewer):
-    client = isolated_client(app)
+    client = app.test_client()
     for n in range(10):  # spread over addresses, so only the per-account limit sees them all
         response = _attempt(client, reviewer.email, "not the password", f"10.0.1.{n}")
         assert response.status_code == 401

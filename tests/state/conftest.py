@@ -21,7 +21,6 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
-from tests.conftest import isolated_client
 from tests.review.helpers import (  # noqa: F401 - fixtures
     lead,
     make_reviewer,
@@ -61,7 +60,7 @@ def race(app: Flask, *actions: Action, jitter: float = 0.0) -> list[TestResponse
     failures: list[BaseException] = []
 
     def run(index: int, action: Action) -> None:
-        client = isolated_client(app)
+        client = app.test_client()
         try:
             start.wait(timeout=30)
             time.sleep(random.uniform(0, jitter))
@@ -69,7 +68,6 @@ def race(app: Flask, *actions: Action, jitter: float = 0.0) -> list[TestResponse
         except BaseException as exc:  # reported below, not lost in the thread
             failures.append(exc)
 
-    db.session.rollback()  # this thread holds no transaction while the race runs
     threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(actions)]
     for thread in threads:
         thread.start()
@@ -119,28 +117,32 @@ def won(response: TestResponse) -> bool:
     return response.status_code in (200, 201)
 
 
-def ticket_row(reference: str) -> Ticket:
-    """The ticket as committed now (nothing cached from before the race)."""
-    db.session.expire_all()
-    ticket = db.session.scalar(select(Ticket).where(Ticket.reference == reference))
+def ticket_row(app: Flask, reference: str) -> Ticket:
+    """The ticket as committed now; its columns stay readable outside the app context."""
+    with app.app_context():
+        ticket = db.session.scalar(select(Ticket).where(Ticket.reference == reference))
     assert ticket is not None
     return ticket
 
 
-def actions_of(reference: str) -> list[str]:
+def actions_of(app: Flask, reference: str) -> list[str]:
     """The ticket's history, action names in the order they were written."""
-    ticket = ticket_row(reference)
-    return list(
-        db.session.scalars(
-            select(Event.action).where(Event.ticket_id == ticket.id).order_by(Event.id)
+    with app.app_context():
+        return list(
+            db.session.scalars(
+                select(Event.action)
+                .join(Ticket, Ticket.id == Event.ticket_id)
+                .where(Ticket.reference == reference)
+                .order_by(Event.id)
+            )
         )
-    )
 
 
-def evidence_keys(ticket_id: str) -> set[str]:
-    return set(
-        db.session.scalars(select(Evidence.storage_key).where(Evidence.ticket_id == ticket_id))
-    )
+def evidence_keys(app: Flask, ticket_id: str) -> set[str]:
+    with app.app_context():
+        return set(
+            db.session.scalars(select(Evidence.storage_key).where(Evidence.ticket_id == ticket_id))
+        )
 
 
 def stored_keys(app: Flask, ticket_id: str) -> set[str]:
@@ -153,10 +155,11 @@ def stored_keys(app: Flask, ticket_id: str) -> set[str]:
     }
 
 
-def request_count(ticket_id: str) -> int:
-    return db.session.scalar(
-        select(func.count(MaterialRequest.id)).where(MaterialRequest.ticket_id == ticket_id)
-    )
+def request_count(app: Flask, ticket_id: str) -> int:
+    with app.app_context():
+        return db.session.scalar(
+            select(func.count(MaterialRequest.id)).where(MaterialRequest.ticket_id == ticket_id)
+        )
 
 
 @pytest.fixture

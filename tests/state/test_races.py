@@ -78,6 +78,7 @@ def held(submitted, lead, reviewer):
 
 
 def one_winner(
+    app,
     reference: str,
     before: list[str],
     contenders: dict[str, tuple[object, str, str]],
@@ -101,8 +102,8 @@ def one_winner(
         elif name != winner:
             assert refused(response), response.json
     _, status, action = contenders[winner]
-    assert ticket_row(reference).status == status
-    added = Counter(actions_of(reference)) - Counter(before)
+    assert ticket_row(app, reference).status == status
+    added = Counter(actions_of(app, reference)) - Counter(before)
     assert {a: added[a] for _, _, a in contenders.values()} == {
         a: int(a == action) for _, _, a in contenders.values()
     }
@@ -125,7 +126,7 @@ def withdraw(ticket):
 def test_a_decision_and_a_withdrawal_never_both_win(app, held, reviewer, verdict, tally):
     for round_number in range(ROUNDS):
         ticket = held(approvable=verdict == "approved")
-        before = actions_of(ticket.reference)
+        before = actions_of(app, ticket.reference)
         decided, withdrawn = race(
             app,
             decision(ticket.reference, reviewer.headers, verdict),
@@ -134,6 +135,7 @@ def test_a_decision_and_a_withdrawal_never_both_win(app, held, reviewer, verdict
         )
         tally(
             one_winner(
+                app,
                 ticket.reference,
                 before,
                 {
@@ -148,7 +150,7 @@ def test_two_decisions_on_one_ticket_have_one_winner(app, held, reviewer, lead, 
     # The holder approves while a lead rejects.
     for round_number in range(ROUNDS):
         ticket = held(approvable=True)
-        before = actions_of(ticket.reference)
+        before = actions_of(app, ticket.reference)
         approved, rejected = race(
             app,
             decision(ticket.reference, reviewer.headers, "approved"),
@@ -157,6 +159,7 @@ def test_two_decisions_on_one_ticket_have_one_winner(app, held, reviewer, lead, 
         )
         tally(
             one_winner(
+                app,
                 ticket.reference,
                 before,
                 {
@@ -165,14 +168,14 @@ def test_two_decisions_on_one_ticket_have_one_winner(app, held, reviewer, lead, 
                 },
             )
         )
-        assert ticket_row(ticket.reference).decided_at is not None
+        assert ticket_row(app, ticket.reference).decided_at is not None
 
 
 def test_release_and_decide_have_one_winner(app, held, reviewer, lead, tally):
     # The holder gives the ticket back while a lead rejects it.
     for round_number in range(ROUNDS):
         ticket = held()
-        before = actions_of(ticket.reference)
+        before = actions_of(app, ticket.reference)
         released, rejected = race(
             app,
             post(f"/tickets/{ticket.reference}/release", reviewer.headers),
@@ -180,6 +183,7 @@ def test_release_and_decide_have_one_winner(app, held, reviewer, lead, tally):
             jitter=jitter_for(round_number),
         )
         winner = one_winner(
+            app,
             ticket.reference,
             before,
             {
@@ -189,7 +193,7 @@ def test_release_and_decide_have_one_winner(app, held, reviewer, lead, tally):
         )
         tally(winner)
         if winner == "release":
-            assert ticket_row(ticket.reference).claimed_by_id is None
+            assert ticket_row(app, ticket.reference).claimed_by_id is None
 
 
 def test_reassign_and_decide_have_one_winner(app, held, reviewer, other_reviewer, lead, tally):
@@ -199,7 +203,7 @@ def test_reassign_and_decide_have_one_winner(app, held, reviewer, other_reviewer
     # holder or a lead may decide); read before it, the rejection loses with `409`.
     for round_number in range(ROUNDS):
         ticket = held()
-        before = actions_of(ticket.reference)
+        before = actions_of(app, ticket.reference)
         reassigned, rejected = race(
             app,
             post(
@@ -211,6 +215,7 @@ def test_reassign_and_decide_have_one_winner(app, held, reviewer, other_reviewer
             jitter=jitter_for(round_number),
         )
         winner = one_winner(
+            app,
             ticket.reference,
             before,
             {
@@ -220,7 +225,7 @@ def test_reassign_and_decide_have_one_winner(app, held, reviewer, other_reviewer
             forbidden_loser="reject",
         )
         tally(f"{winner} ({reassigned.status_code}, {rejected.status_code})")
-        row = ticket_row(ticket.reference)
+        row = ticket_row(app, ticket.reference)
         assert row.claimed_by_id == (other_reviewer.id if winner == "reassign" else None)
 
 
@@ -239,9 +244,9 @@ def test_two_claims_of_one_waiting_ticket_have_one_winner(
         assert sorted([mine.status_code, theirs.status_code]) == [200, 204]
         winner = reviewer if mine.status_code == 200 else other_reviewer
         assert (mine if winner is reviewer else theirs).json["reference"] == ticket.reference
-        row = ticket_row(ticket.reference)
+        row = ticket_row(app, ticket.reference)
         assert (row.status, row.claimed_by_id) == ("in_review", winner.id)
-        assert actions_of(ticket.reference).count("claimed") == 1
+        assert actions_of(app, ticket.reference).count("claimed") == 1
         tally(winner.email)
 
 
@@ -261,8 +266,8 @@ def test_submit_and_withdraw_end_withdrawn(app, make_ticket, tally):
             jitter=jitter_for(round_number),
         )
         assert won(withdrawn), withdrawn.json
-        assert ticket_row(ticket.reference).status == "withdrawn"
-        history = actions_of(ticket.reference)
+        assert ticket_row(app, ticket.reference).status == "withdrawn"
+        history = actions_of(app, ticket.reference)
         if won(submitted_):
             assert history.index("submitted") < history.index("withdrawn")
             tally("submitted, then withdrawn")
@@ -286,16 +291,16 @@ def test_request_materials_and_withdraw_end_withdrawn(app, held, reviewer, tally
             jitter=jitter_for(round_number),
         )
         assert won(withdrawn), withdrawn.json
-        row = ticket_row(ticket.reference)
+        row = ticket_row(app, ticket.reference)
         assert (row.status, row.claimed_by_id) == ("withdrawn", None)
-        history = actions_of(ticket.reference)
+        history = actions_of(app, ticket.reference)
         if won(asked):
             assert history.index("materials_requested") < history.index("withdrawn")
-            assert request_count(row.id) == 1
+            assert request_count(app, row.id) == 1
             tally("requested, then withdrawn")
         else:
             assert refused(asked), asked.json
-            assert "materials_requested" not in history and request_count(row.id) == 0
+            assert "materials_requested" not in history and request_count(app, row.id) == 0
             tally("withdrawn first, request refused")
 
 
@@ -323,21 +328,21 @@ def test_an_upload_racing_a_submission_is_before_it_and_seen_or_refused(
             jitter=jitter_for(round_number, UPLOAD_SPREAD),
         )
         assert won(submitted_), submitted_.json
-        row = ticket_row(ticket.reference)
+        row = ticket_row(app, ticket.reference)
         assert row.status == "awaiting_review"
-        history = actions_of(ticket.reference)
+        history = actions_of(app, ticket.reference)
         if won(uploaded):
             # It came first, so the submission counted it and the flags saw it.
             assert history.index("evidence_uploaded") < history.index("submitted")
             assert "duplicate_evidence" in row.flags
-            assert len(evidence_keys(row.id)) == 1
+            assert len(evidence_keys(app, row.id)) == 1
             tally("uploaded, then submitted")
         else:
             assert refused(uploaded), uploaded.json
             assert "evidence_uploaded" not in history and "duplicate_evidence" not in row.flags
-            assert evidence_keys(row.id) == set()
+            assert evidence_keys(app, row.id) == set()
             tally("submitted first, upload refused")
-        assert stored_keys(app, row.id) == evidence_keys(row.id)  # no object without its row
+        assert stored_keys(app, row.id) == evidence_keys(app, row.id)  # no object without its row
 
 
 def test_an_upload_racing_a_withdrawal_is_before_it_or_refused(app, make_ticket, pdf_bytes, tally):
@@ -352,17 +357,17 @@ def test_an_upload_racing_a_withdrawal_is_before_it_or_refused(app, make_ticket,
             jitter=jitter_for(round_number, UPLOAD_SPREAD),
         )
         assert won(withdrawn), withdrawn.json
-        row = ticket_row(ticket.reference)
+        row = ticket_row(app, ticket.reference)
         assert row.status == "withdrawn"
-        history = actions_of(ticket.reference)
+        history = actions_of(app, ticket.reference)
         if won(uploaded):
             assert history.index("evidence_uploaded") < history.index("withdrawn")
             tally("uploaded, then withdrawn")
         else:
             assert refused(uploaded), uploaded.json
-            assert "evidence_uploaded" not in history and evidence_keys(row.id) == set()
+            assert "evidence_uploaded" not in history and evidence_keys(app, row.id) == set()
             tally("withdrawn first, upload refused")
-        assert stored_keys(app, row.id) == evidence_keys(row.id)
+        assert stored_keys(app, row.id) == evidence_keys(app, row.id)
 
 
 def test_information_racing_a_submission_is_before_it_and_seen_or_refused(app, make_ticket, tally):
@@ -382,11 +387,12 @@ def test_information_racing_a_submission_is_before_it_and_seen_or_refused(app, m
             jitter=jitter_for(round_number),
         )
         assert won(submitted_), submitted_.json
-        row = ticket_row(ticket.reference)
-        history = actions_of(ticket.reference)
-        missing = db.session.scalar(
-            select(Event.details).where(Event.ticket_id == row.id, Event.action == "submitted")
-        )["missing"]
+        row = ticket_row(app, ticket.reference)
+        history = actions_of(app, ticket.reference)
+        with app.app_context():
+            missing = db.session.scalar(
+                select(Event.details).where(Event.ticket_id == row.id, Event.action == "submitted")
+            )["missing"]
         if won(changed):
             assert history.index("information_updated") < history.index("submitted")
             assert row.information["email"] == "li.wei@example.com"

@@ -18,12 +18,12 @@ from tests.conftest import csrf_token
 # --- what is stored --------------------------------------------------------------------------
 
 
-def evidence_count() -> int:
+def evidence_count(app: Flask) -> int:
     from triage.evidence.models import Evidence
     from triage.extensions import db
 
-    db.session.expire_all()
-    return db.session.scalar(select(func.count(Evidence.id)))
+    with app.app_context():
+        return db.session.scalar(select(func.count(Evidence.id)))
 
 
 def stored_keys(app: Flask) -> list[str]:
@@ -35,7 +35,7 @@ def assert_nothing_stored(app: Flask):
     """No Evidence row and no object in the store (local folder or bucket)."""
 
     def check() -> None:
-        assert evidence_count() == 0
+        assert evidence_count(app) == 0
         assert stored_keys(app) == []
 
     return check

@@ -142,4 +142,5 @@ def test_asking_creates_nothing(client, app):
     from triage.tickets.models import Ticket
 
     requirements(client, type="unfreeze", account_type="individual", card_added="true")
-    assert db.session.scalar(select(func.count(Ticket.id))) == 0
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Ticket.id))) == 0

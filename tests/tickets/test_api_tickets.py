@@ -87,11 +87,12 @@ def test_the_access_token_is_stored_only_as_a_hash(client, app):
     from triage.tickets.models import Ticket
 
     token = client.post("/api/v1/tickets", json=UNFREEZE_WITH_CARD).json["access_token"]
-    ticket = db.session.scalar(select(Ticket))
-    plain = token.replace("-", "")
-    assert ticket.access_token_hash == hashlib.sha256(plain.encode()).hexdigest()
-    row = {c.name: getattr(ticket, c.key) for c in Ticket.__table__.columns}
-    events = [e.details for e in db.session.scalars(select(Event))]
+    with app.app_context():
+        ticket = db.session.scalar(select(Ticket))
+        plain = token.replace("-", "")
+        assert ticket.access_token_hash == hashlib.sha256(plain.encode()).hexdigest()
+        row = {c.name: getattr(ticket, c.key) for c in Ticket.__table__.columns}
+        events = [e.details for e in db.session.scalars(select(Event))]
     assert plain not in repr(row) and token not in repr(row)
     assert token not in repr(events) and plain not in repr(events)
 
@@ -188,7 +189,8 @@ def test_nothing_is_created_when_create_is_refused(client, app):
     from triage.tickets.models import Ticket
 
     client.post("/api/v1/tickets", json={**UNFREEZE_WITH_CARD, "contact_email": "x"})
-    assert db.session.scalars(select(Ticket)).all() == []
+    with app.app_context():
+        assert db.session.scalars(select(Ticket)).all() == []
 
 
 # --- who may read ----------------------------------------------------------------------------

@@ -83,14 +83,14 @@ def test_the_checklist_follows_the_answers_live(live_url, browser_page):
     assert page.is_hidden(".preview-button")
     page.check("input[name=account_type][value=individual]")
     page.check("input[name=card_added][value=true]")
-    page.wait_for_selector("#checklist-preview >> text=Any 2 of these 3")
+    page.wait_for_selector("#checklist-preview >> text=Choose 2 of these 3")
     preview = page.inner_text("#checklist-preview")
     assert "Passport" in preview and "Front of the credit card" in preview
     page.check("input[name=card_added][value=false]")
-    # "Any one of these" is already on the page (the identity group), so wait for the
+    # "Choose 1 of these 3" is already on the page (the identity group), so wait for the
     # card item to go: that is the update arriving.
     expect(page.locator("#checklist-preview")).not_to_contain_text("Front of the credit card")
-    expect(page.locator("#checklist-preview")).not_to_contain_text("Any 2 of these")
+    expect(page.locator("#checklist-preview")).not_to_contain_text("Choose 2 of these")
     assert page.is_hidden(".if-enterprise")
     page.check("input[name=account_type][value=enterprise]")
     assert page.is_visible(".if-enterprise")

@@ -126,7 +126,9 @@ def test_a_successful_upload_keeps_row_and_object_together(make_ticket, pdf_byte
     from triage.extensions import db
 
     make_ticket().upload("passport", pdf_bytes, "passport.pdf")
-    assert [row.storage_key for row in db.session.scalars(select(Evidence))] == stored_keys(app)
+    with app.app_context():
+        keys = [row.storage_key for row in db.session.scalars(select(Evidence))]
+    assert keys == stored_keys(app)
 
 
 # --- the sweeper -----------------------------------------------------------------------------
@@ -154,8 +156,9 @@ def with_row_and_orphans(app, make_ticket, pdf_bytes):
     from triage.tickets.models import Ticket
 
     make_ticket().upload("passport", pdf_bytes, "passport.pdf")
-    kept = db.session.scalar(select(Evidence.storage_key))
-    ticket_id = db.session.scalar(select(Ticket.id))
+    with app.app_context():
+        kept = db.session.scalar(select(Evidence.storage_key))
+        ticket_id = db.session.scalar(select(Ticket.id))
     old, young = _orphan(app, ticket_id), _orphan(app, ticket_id)
     if app.config["EVIDENCE_STORE"] == "local":
         _age(app, kept, 180)

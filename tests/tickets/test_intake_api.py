@@ -260,4 +260,4 @@ def test_the_web_form_keeps_good_files_when_one_is_damaged(client, web_ticket, a
     assert response.status_code == 422
     assert [e["filename"] for e in response.json["evidence"]] == ["front.jpg"]
     assert response.json["error"]["code"] == "damaged_file"
-    assert evidence_count() == 1
+    assert evidence_count(app) == 1

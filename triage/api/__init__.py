@@ -1,4 +1,6 @@
-"""Helpers shared by the JSON API blueprints: bearer tokens and request bodies."""
+"""Helpers shared by the JSON API blueprints: bearer tokens, request bodies read with the
+deep-JSON and text checks, and undocumented query parameters refused. The models and the
+generated OpenAPI document are in triage/api/schemas.py and triage/api/openapi.py."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from triage.errors import InvalidRequest, Unauthorized
 from triage.extensions import db
 from triage.reviewers.models import Reviewer, ReviewerToken
 from triage.secrets import hash_token
-from triage.text import check_field, excerpt, find_problems
+from triage.text import excerpt, find_problems
 from triage.timeutil import utcnow
 
 
@@ -87,37 +89,9 @@ def json_body(optional: bool = False) -> dict[str, Any]:
     return data
 
 
-def form_text(name: str, *, required: bool = True) -> str:
-    """A text field of a multipart or urlencoded body, checked by triage.text's rule.
-
-    InvalidRequest naming the field when it breaks the rule; "" when absent and not required.
-    """
-    value = request.form.get(name)
-    if value is None or not value.strip():
-        if required:
-            raise InvalidRequest(f"“{name}” is required.", {name: "is required"})
-        return ""
-    why = check_field(name, value)
-    if why:
-        raise InvalidRequest(f"“{name}” is not accepted.", {name: why})
-    return value.strip()
-
-
-# Query switches: absent means off; any other word is a mistake to say so, not to read as
-# "off" (schemathesis sent `counts=null` and `download=null`, and both answered 200).
+# Query switches (the review schemas' `Switch`): absent means off; any other word is a
+# mistake to say so, not to read as "off" (schemathesis sent `counts=null`, answered 200).
 SWITCH_WORDS = {"1": True, "true": True, "0": False, "false": False}
-
-
-def query_switch(name: str) -> bool:
-    """An on/off query parameter (`SWITCH_WORDS`); absent is off, anything else a 400."""
-    value = request.args.get(name)
-    if value is None:
-        return False
-    if value not in SWITCH_WORDS:
-        raise InvalidRequest(
-            f"“{name}” is a switch.", {name: f"must be one of: {', '.join(SWITCH_WORDS)}"}
-        )
-    return SWITCH_WORDS[value]
 
 
 # Asked of every API call (api.md, "Languages"), whether the operation lists it or not.
@@ -157,14 +131,3 @@ def refuse_undocumented_query() -> None:
             "This operation does not take some of the query parameters sent.",
             {excerpt(name): "is not a parameter of this operation" for name in unknown[:10]},
         )
-
-
-def query_text(name: str) -> str | None:
-    """A query parameter checked by triage.text's rule (the app checks every one anyway)."""
-    value = request.args.get(name)
-    if value is None:
-        return None
-    why = check_field(name, value)
-    if why:
-        raise InvalidRequest(f"The parameter “{excerpt(name)}” is not accepted.", {name: why})
-    return value

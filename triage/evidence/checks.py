@@ -19,8 +19,16 @@ from dataclasses import dataclass, field
 
 import magic
 
+from triage.errors import FileRefused
 from triage.evidence import images, names, office, pdf
 from triage.evidence.names import sanitise_filename
+from triage.evidence.policy import (
+    ACCEPT_ATTRIBUTE,
+    ALLOWED_EXTENSIONS,
+    MAX_FILE_BYTES,
+    extension_words,
+)
+from triage.evidence.policy import format_size as _format_size
 from triage.evidence.structure import (
     DamagedFile,
     PasswordProtected,
@@ -40,32 +48,6 @@ __all__ = [
     "read_limited",
     "sanitise_filename",
 ]
-
-MAX_FILE_BYTES: int = 5 * 1024 * 1024
-ALLOWED_EXTENSIONS: frozenset[str] = frozenset({"doc", "docx", "jpg", "jpeg", "png", "pdf", "odt"})
-ACCEPT_ATTRIBUTE: str = ".doc,.docx,.jpg,.jpeg,.png,.pdf,.odt"
-
-_STATUS_BY_CODE = {
-    "empty_file": 400,
-    "file_too_large": 413,
-    "unsupported_file_type": 415,
-    "file_type_mismatch": 415,
-    "invalid_request": 400,
-    "password_protected": 422,
-    "damaged_file": 422,
-}
-
-
-class FileRefused(Exception):
-    """An upload we will not store; ``message`` is a sentence for the customer."""
-
-    def __init__(self, code: str, message: str) -> None:
-        if code not in _STATUS_BY_CODE:
-            raise ValueError(f"unknown refusal code: {code!r}")
-        super().__init__(message)
-        self.code = code
-        self.status = _STATUS_BY_CODE[code]
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -119,7 +101,7 @@ _NEVER_ACCEPTED = frozenset({"text/html", "image/svg+xml"})
 
 _PHOTO_HELP = "Please upload a photo or scan saved as .jpg, .png or .pdf."
 _DOCUMENT_HELP = "Please upload the document saved as .pdf, .docx, .doc or .odt."
-_ALLOWED_LIST = ".doc, .docx, .jpg, .jpeg, .png, .pdf or .odt"
+_ALLOWED_LIST = extension_words()
 
 
 @dataclass(frozen=True)
@@ -339,13 +321,6 @@ def _check_content(name: str, extension: str, data: bytes) -> tuple[str, ...]:
         f"“{name}” is not {expected.label}: its content looks like {_describe(sniffed)}. "
         f"{expected.help}",
     )
-
-
-def _format_size(size: int) -> str:
-    for unit, scale in (("MB", 1024 * 1024), ("KB", 1024)):
-        if size >= scale:
-            return f"{size / scale:.1f}".removesuffix(".0") + f" {unit}"
-    return f"{size} bytes"
 
 
 # --- public API -----------------------------------------------------------------------------

@@ -23,7 +23,8 @@ evidence_cli = AppGroup("evidence", help="Maintain the evidence store.")
 )
 @click.option("--dry-run", is_flag=True, help="List what would be deleted, delete nothing.")
 def sweep(grace_minutes: int | None, dry_run: bool) -> None:
-    """Delete stored objects that no evidence row points to.
+    """Delete stored objects that no evidence row points to (beat runs this hourly as the
+    job `triage.evidence.sweep_orphans`; this runs it now).
 
     Objects younger than the grace period are left alone: they may belong to an upload
     whose transaction has not committed yet.
@@ -45,7 +46,8 @@ def sweep(grace_minutes: int | None, dry_run: bool) -> None:
 @evidence_cli.command("render-preview")
 @click.argument("evidence_ids", nargs=-1, required=True)
 def render_preview(evidence_ids: tuple[str, ...]) -> None:
-    """Render the previews of evidence files now, in this process (a job runner's entry).
+    """Render the previews of evidence files now, in this process (what the Celery job
+    `triage.previews.render` does on a worker; handy when no worker runs).
 
     Prints each file's preview status afterwards: ready, too_large, failed, pending
     (another process renders it), or unavailable (no such file, or the store failed).

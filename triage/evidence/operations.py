@@ -12,11 +12,12 @@ from datetime import timedelta
 from typing import BinaryIO
 
 from flask import current_app
-from sqlalchemy import event, func, select
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from storage import EvidenceStore, StorageError, new_key
-from triage.errors import TriageError, UnknownMaterial
+from triage.errors import StoreUnavailable, UnknownMaterial
 from triage.evidence.checks import FileRefused, check_upload, read_limited
 from triage.evidence.models import Evidence
 from triage.extensions import db
@@ -24,16 +25,13 @@ from triage.history.models import record
 from triage.requirements import DOCUMENT_KEYS, INFORMATION_KEYS
 from triage.text import excerpt
 from triage.tickets import status as st
-from triage.tickets.models import Ticket
-from triage.tickets.transitions import transition
+from triage.tickets.models import Ticket, new_id
+from triage.tickets.status import TRANSITIONS
+from triage.tickets.transitions import lost
 from triage.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 _PENDING = "evidence_keys_pending"
-
-
-class StoreUnavailable(TriageError):
-    code = "storage_unavailable"
 
 
 def evidence_store() -> EvidenceStore:
@@ -49,10 +47,12 @@ def add_evidence(
     Then the object is stored, and only then the database is touched, so no lock is held
     while the store works: one conditional UPDATE takes the ticket's row if the ticket is
     still editable (api.md "Statuses": `draft` or `needs_more_info`; else InvalidState,
-    `409 invalid_state`), one aggregate checks `TICKET_MAX_FILES`/`TICKET_MAX_BYTES`
-    (FileRefused `file_too_large`, `413`), and the row and its history event are
-    inserted. The lock (the row on PostgreSQL, the database on SQLite) is held to the
-    commit, so parallel uploads, a submission or a withdrawal serialise with this one and
+    `409 invalid_state`) and one more file stays within `TICKET_MAX_FILES`/
+    `TICKET_MAX_BYTES` (else FileRefused `file_too_large`, `413`), counting it in the
+    ticket's totals; the row and its history event are added for the commit's flush (two
+    INSERTs). With the caller's token lookup that is four statements and the commit.
+    The lock (the row on PostgreSQL, the database on SQLite) is held to the commit, so
+    parallel uploads, a submission or a withdrawal serialise with this one and
     the cap holds (security.md "State, text and load"). Whatever refuses after the store
     leaves the object to the session hook below, which deletes it when the transaction
     ends without a commit.
@@ -82,9 +82,9 @@ def add_evidence(
             "We could not store your file just now. Nothing was saved; please try again "
             "in a few minutes."
         ) from exc
-    transition(ticket.id, "upload")  # the ticket's row is ours until the commit
-    _check_ticket_limits(ticket, checked.size)
+    _take_ticket_for_upload(ticket, checked.size)  # the row is ours until the commit
     item = Evidence(
+        id=new_id(),  # set here, so the INSERT needs nothing back before the event's
         ticket_id=ticket.id,
         material=material,
         filename=checked.filename,
@@ -96,9 +96,9 @@ def add_evidence(
         uploaded_at=utcnow(),
     )
     # Added to the session, not to `ticket.evidence`: appending would load the collection,
-    # one more query on the hottest path (the guard UPDATE already set `updated_at`).
+    # one more query on the hottest path. The row and the event go out in the commit's
+    # flush: two INSERTs, after the token lookup and the guarded UPDATE.
     db.session.add(item)
-    db.session.flush()
     record(
         ticket.id,
         actor,
@@ -113,27 +113,57 @@ def add_evidence(
     return item
 
 
-def _check_ticket_limits(ticket: Ticket, size: int) -> None:
-    """Refuse (FileRefused `file_too_large`) a file of `size` bytes that would take the
-    ticket over `TICKET_MAX_FILES` files or `TICKET_MAX_BYTES` bytes (README, security.md).
+def _take_ticket_for_upload(ticket: Ticket, size: int) -> None:
+    """Take the ticket's row for an upload of `size` bytes, checking status and caps at once.
 
-    One aggregate query. Call it holding the ticket's lock (`transition(..., "upload")`):
-    only then can no parallel upload commit between this count and our insert.
+    One conditional UPDATE (api.md "Statuses", security.md "State, text and load"): the
+    ticket is still editable (`status.TRANSITIONS["upload"]`), and one more file of `size`
+    bytes keeps it within TICKET_MAX_FILES and TICKET_MAX_BYTES; it adds the file to the
+    running totals. On PostgreSQL a parallel upload waits for our commit and then
+    re-checks the WHERE against the committed totals, so the caps hold under any
+    interleaving (on SQLite the UPDATE takes the database's write lock). Only when it
+    matches nothing is the row read again, to say why: FileRefused `file_too_large` (413)
+    for a cap, InvalidState (409) for the status, with the messages as before.
     """
-    count, total = db.session.execute(
-        select(func.count(Evidence.id), func.coalesce(func.sum(Evidence.size), 0)).where(
-            Evidence.ticket_id == ticket.id
-        )
-    ).one()
     max_files = current_app.config["TICKET_MAX_FILES"]
     max_bytes = current_app.config["TICKET_MAX_BYTES"]
-    if count + 1 > max_files or total + size > max_bytes:
-        raise FileRefused(
-            "file_too_large",
-            f"This ticket already holds {count} files ({_size(total)}); a ticket may hold "
-            f"at most {max_files} files and {_size(max_bytes)} in all. Ask the reviewer if "
-            "you need to send more.",
+    now = utcnow()
+    totals = db.session.execute(
+        update(Ticket)
+        .where(
+            Ticket.id == ticket.id,
+            Ticket.status.in_(TRANSITIONS["upload"].start),
+            Ticket.evidence_count <= max_files - 1,
+            Ticket.evidence_bytes <= max_bytes - size,
         )
+        .values(
+            evidence_count=Ticket.evidence_count + 1,
+            evidence_bytes=Ticket.evidence_bytes + size,
+            updated_at=now,
+        )
+        .returning(Ticket.evidence_count, Ticket.evidence_bytes)
+        .execution_options(synchronize_session=False)
+    ).one_or_none()
+    if totals is not None:
+        # The loaded copy takes the written values as its own: nothing to re-read or flush.
+        set_committed_value(ticket, "updated_at", now)
+        set_committed_value(ticket, "evidence_count", totals.evidence_count)
+        set_committed_value(ticket, "evidence_bytes", totals.evidence_bytes)
+        return
+    row = db.session.execute(
+        select(Ticket.status, Ticket.evidence_count, Ticket.evidence_bytes).where(
+            Ticket.id == ticket.id
+        )
+    ).one_or_none()
+    if row is None or row.status not in TRANSITIONS["upload"].start:
+        raise lost(ticket.id, "upload")
+    count, total = row.evidence_count, row.evidence_bytes
+    raise FileRefused(
+        "file_too_large",
+        f"This ticket already holds {count} files ({_size(total)}); a ticket may hold "
+        f"at most {max_files} files and {_size(max_bytes)} in all. Ask the reviewer if "
+        "you need to send more.",
+    )
 
 
 def _size(size: int) -> str:

@@ -54,6 +54,8 @@ from decimal import Decimal
 import pikepdf
 from pikepdf import ObjectType
 
+from triage.evidence.policy import MAX_FILE_BYTES
+
 # Active content a reviewer must be told about (security.md): the canonical name stored in
 # the evidence's ``warnings``, in this order.
 FLAGGED_PDF_NAMES: tuple[str, ...] = (
@@ -422,7 +424,7 @@ def _inspect_here(data: bytes) -> tuple[str, ...]:
 # - the shapes that would spend the budget for nothing go to the checker straight away
 #   (``_costly_shape``): too many objects, a large object that is not a stream.
 # Whatever stops here is checked again, fully, in a checker: stopping is never a verdict.
-INLINE_MAX_BYTES: int = 5 * 1024 * 1024  # the upload limit: the budget bounds the rest
+INLINE_MAX_BYTES: int = MAX_FILE_BYTES  # the upload limit: the budget bounds the rest
 INLINE_CPU_SECONDS: float = 0.25
 INLINE_MEMORY_BYTES: int = 64 * 1024 * 1024
 INLINE_MAX_OBJECTS: int = 10_000  # ~0.3 s of walking: more goes to the checker at once

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -31,8 +32,21 @@ class Event(db.Model):
         }
 
 
+# Called with every event as it is recorded, in the same session (the notification outbox
+# queues its email there, so it commits or rolls back with the change).
+_listeners: list[Callable[[Event], None]] = []
+
+
+def subscribe(listener: Callable[[Event], None]) -> None:
+    """Call `listener(event)` for every event recorded from now on (once per listener)."""
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
 def record(ticket_id: str, actor: str, action: str, **details: Any) -> Event:
     """Add an event to the session; the caller's transaction commits it with the change."""
     event = Event(ticket_id=ticket_id, actor=actor, action=action, details=details, at=utcnow())
     db.session.add(event)
+    for listener in _listeners:
+        listener(event)
     return event

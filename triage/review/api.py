@@ -10,25 +10,33 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, g, jsonify, request
+from flask import Blueprint, Response, g, jsonify
 
-from triage.api import (
-    bearer_token,
-    json_body,
-    query_switch,
-    refuse_undocumented_query,
-    reviewer_for_token,
-)
-from triage.errors import InvalidRequest, Unauthorized
+from triage.api import SWITCH_WORDS, bearer_token, refuse_undocumented_query, reviewer_for_token
+from triage.api.openapi import EVIDENCE_ID, REFERENCE, REVIEWER, api, raw_response, responses
+from triage.api.schemas import UNKNOWN_MATERIAL
+from triage.errors import Unauthorized
 from triage.extensions import db
-from triage.requirements import TICKET_TYPES
 from triage.review import content
 from triage.review import operations as ops
 from triage.review.queue import queue, queue_item_json
+from triage.review.schemas import (
+    ClaimRequest,
+    ContentQuery,
+    DecisionRequest,
+    EvidenceReviewRequest,
+    History,
+    MaterialsRequest,
+    Queue,
+    QueueQuery,
+    ReassignRequest,
+    ReviewTicket,
+)
 from triage.review.serialize import review_ticket_json
 from triage.reviewers.models import Reviewer
 from triage.security import count_failed_token, refuse_token_guessing
 from triage.tickets.operations import ticket_by_reference
+from triage.tickets.schemas import EVIDENCE_TYPES, Evidence
 from triage.tickets.serialize import evidence_json
 
 bp = Blueprint("review_api", __name__, url_prefix="/api/v1")
@@ -52,17 +60,29 @@ def _reviewer() -> Reviewer:
     return g.reviewer
 
 
+ACTION_ERRORS = (401, 403, 404, 409)
+
+
+def action(operation_id: str, *errors: int, ok: Any = ReviewTicket, **kw: Any) -> Any:
+    """`api.validate` for a reviewer action: the reviewer's token, the ticket it answers."""
+    kw.setdefault("path_parameter_descriptions", REFERENCE)
+    answers = ok if isinstance(ok, dict) else {200: ok}
+    narrower = kw.pop("narrower", None)
+    return api.validate(
+        resp=responses(answers, *(errors or ACTION_ERRORS), narrower=narrower),
+        tags=["Reviewers"],
+        security=REVIEWER,
+        operation_id=operation_id,
+        **kw,
+    )
+
+
 @bp.get("/queue")
-def list_queue() -> Response:
-    args = request.args
-    empty = [name for name in ("type", "flag", "limit") if args.get(name) == ""]
-    if empty:  # the page's "any" filter is the empty choice; the API's is no parameter
-        raise InvalidRequest(
-            "Leave a filter out rather than sending it empty.",
-            {name: "is empty: leave the parameter out for no filter" for name in empty},
-        )
-    with_counts = query_switch("counts")
-    page = queue(args.get("type"), args.get("flag"), args.get("limit"), with_counts=with_counts)
+@action("getQueue", 401, ok=Queue, path_parameter_descriptions=None)
+def list_queue(query: QueueQuery) -> Response:
+    """Tickets waiting for review, in the order to take them"""
+    with_counts = SWITCH_WORDS.get(query.counts or "0", False)
+    page = queue(query.type, query.flag, query.limit, with_counts=with_counts)
     # Serialised before the commit, which would expire every ticket and re-read it.
     body: dict[str, Any] = {"items": [queue_item_json(t) for t in page.items], "total": page.total}
     if with_counts:
@@ -72,13 +92,18 @@ def list_queue() -> Response:
 
 
 @bp.post("/queue/claim")
-def claim() -> Response | tuple[str, int]:
-    body = json_body(optional=True)
-    if "type" in body and body["type"] not in TICKET_TYPES:  # "any type" is no `type` at all
-        raise InvalidRequest(
-            "Unknown ticket type.", {"type": f"must be one of: {', '.join(TICKET_TYPES)}"}
-        )
-    ticket = ops.claim_next(_reviewer(), body.get("type"))
+@action(
+    "claimNext",
+    401,
+    ok={200: ReviewTicket, 204: None},
+    path_parameter_descriptions=None,
+)
+def claim(json: ClaimRequest) -> Response | tuple[str, int]:
+    """Claim the next ticket: it moves to in_review
+
+    `204` when nothing is waiting. No two reviewers ever hold the same ticket.
+    """
+    ticket = ops.claim_next(_reviewer(), json.type)
     body = review_ticket_json(ticket) if ticket is not None else None
     db.session.commit()
     if body is None:
@@ -87,7 +112,9 @@ def claim() -> Response | tuple[str, int]:
 
 
 @bp.post("/tickets/<reference>/release")
+@action("releaseTicket")
 def release(reference: str) -> Response:
+    """Give a claimed ticket back to the queue"""
     ticket = ticket_by_reference(reference)
     ops.release(ticket, _reviewer())
     db.session.commit()
@@ -95,53 +122,91 @@ def release(reference: str) -> Response:
 
 
 @bp.post("/tickets/<reference>/reassign")
-def reassign(reference: str) -> Response:
+@action("reassignTicket")
+def reassign(reference: str, json: ReassignRequest) -> Response:
+    """Hand a ticket to another reviewer (leads only)"""
     ticket = ticket_by_reference(reference)
-    ops.reassign(ticket, _reviewer(), json_body().get("reviewer"))
+    ops.reassign(ticket, _reviewer(), json.reviewer)
     db.session.commit()
     return jsonify(review_ticket_json(ticket))
 
 
+raw_response(
+    "getEvidenceContent",
+    200,
+    {
+        "description": "The file as sniffed at upload, never run by the browser",
+        "headers": {
+            "X-Content-Type-Options": {"schema": {"const": "nosniff"}},
+            "Content-Disposition": {
+                "schema": {"type": "string"},
+                "description": "attachment (inline only for JPEG and PNG); the name is the "
+                "server's, per RFC 6266",
+            },
+            "Content-Security-Policy": {
+                "schema": {"type": "string"},
+                "description": "starts with `sandbox`",
+            },
+        },
+        "content": {media_type: {} for media_type in EVIDENCE_TYPES},
+    },
+)
+
+
 @bp.get("/evidence/<evidence_id>/content")
-def evidence_content(evidence_id: str) -> Response:
-    download = query_switch("download")
+@action(
+    "getEvidenceContent", 401, 403, 404, ok={200: None}, path_parameter_descriptions=EVIDENCE_ID
+)
+def evidence_content(evidence_id: str, query: ContentQuery) -> Response:
+    """The file itself; every read is written to the history"""
     item = ops.evidence_by_id(evidence_id)
     data = ops.read_evidence(item, _reviewer(), "api")
     db.session.commit()
+    download = SWITCH_WORDS.get(query.download or "0", False)
     return content.evidence_response(item, data, download=download)
 
 
 @bp.post("/evidence/<evidence_id>/review")
-def review_evidence(evidence_id: str) -> Response:
-    body = json_body()
+@action("reviewEvidence", ok=Evidence, path_parameter_descriptions=EVIDENCE_ID)
+def review_evidence(evidence_id: str, json: EvidenceReviewRequest) -> Response:
+    """Accept or reject one file
+
+    Only the reviewer holding the claim (or a lead) may review.
+    """
     item = ops.evidence_by_id(evidence_id)
-    ops.review_evidence(
-        item, _reviewer(), body.get("decision"), body.get("reason"), body.get("note")
-    )
+    ops.review_evidence(item, _reviewer(), json.decision, json.reason, json.note)
     db.session.commit()
     return jsonify(evidence_json(item))
 
 
 @bp.post("/tickets/<reference>/request-materials")
-def request_materials(reference: str) -> Response:
-    body = json_body()
+@action("requestMaterials", *ACTION_ERRORS, 422, narrower={422: UNKNOWN_MATERIAL})
+def request_materials(reference: str, json: MaterialsRequest) -> Response:
+    """Ask the customer for more: the ticket goes to needs_more_info"""
     ticket = ticket_by_reference(reference)
-    ops.request_materials(ticket, _reviewer(), body.get("materials"), body.get("message"))
+    ops.request_materials(ticket, _reviewer(), json.materials, json.message)
     db.session.commit()
     return jsonify(review_ticket_json(ticket))
 
 
 @bp.post("/tickets/<reference>/decision")
-def decision(reference: str) -> Response:
-    body = json_body()
+@action("decideTicket")
+def decision(reference: str, json: DecisionRequest) -> Response:
+    """Approve or reject
+
+    Approval needs every required item satisfied by accepted evidence and valid
+    information (else 409 requirements_not_met); a rejection needs a note.
+    """
     ticket = ticket_by_reference(reference)
-    ops.decide(ticket, _reviewer(), body.get("decision"), body.get("note"))
+    ops.decide(ticket, _reviewer(), json.decision, json.note)
     db.session.commit()
     return jsonify(review_ticket_json(ticket))
 
 
 @bp.get("/tickets/<reference>/history")
+@action("getHistory", 401, 403, 404, ok=History)
 def history(reference: str) -> Response:
+    """Everything that happened to the ticket"""
     ticket = ticket_by_reference(reference)
     events = ops.ticket_history(ticket)
     db.session.commit()  # token use noted

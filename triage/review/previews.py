@@ -6,14 +6,14 @@ The state lives on the Evidence row (`preview_status`):
                                │  └───> too_large  (over a limit: never tried again)
                                └──────> failed     (unreadable: never tried again)
 
-A request that finds no preview never renders: it hands `render_previews(evidence_id)`
-to a small pool of background threads (each drives one bounded child process, see
-preview.py) and answers at once with "being prepared". The job is one function so that
-a job runner (the jobs issue's Celery worker) can call it instead of the pool.
+A request that finds no preview never renders: it enqueues the Celery job
+`triage.previews.render` (triage.jobs.tasks, which calls `render_previews(evidence_id)`;
+each render drives one bounded child process, see preview.py) and answers at once with
+"being prepared".
 
 Two processes never render the same file: the job first takes it with one conditional
-UPDATE (from "never asked", or from a "pending" so old that its process must have died);
-within a process an in-flight set keeps the pool from queueing the same file twice.
+UPDATE (from "never asked", or from a "pending" so old that its process must have died),
+so a job queued twice (two page views before a worker took it) renders once.
 The pictures are derived objects next to the evidence (`storage.preview_key`), so they
 share its store, encryption and lifetime; the sweeper keeps them while the file has a row.
 
@@ -27,11 +27,10 @@ import hashlib
 import logging
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import Flask, current_app
 from sqlalchemy import or_, update
 
 from storage import ObjectMissing, StorageError, preview_key
@@ -54,11 +53,11 @@ DONE = (READY, TOO_LARGE, FAILED)
 # A render takes at most preview.LIMITS.wall_seconds plus a few bounded store calls; a
 # "pending" older than this belongs to a process that died, and may be taken again.
 STALE_AFTER = timedelta(minutes=5)
-WORKERS = 2  # renders at once per process; each is one child process
 
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
-_in_flight: set[str] = set()
+# Renders running in this process, for `wait_idle` (tests, where the worker runs in the
+# test's process); a worker's renders are counted in the worker's process.
+_running_lock = threading.Lock()
+_running: set[str] = set()
 # Conditional UPDATEs are decided by the database; loaded rows are refreshed explicitly
 # (SQLAlchemy's in-Python evaluation cannot compare SQLite's naive times with aware ones).
 _NO_SYNC = {"synchronize_session": False}
@@ -102,7 +101,8 @@ def _stale(item: Evidence) -> bool:
 def request_preview(item: Evidence) -> PreviewView:
     """The file's preview state; when none is stored, starts rendering it and says pending.
 
-    Never waits on a render: at most it queues one for the background pool.
+    Never waits on a render: at most it queues the job for a worker (with TESTING's eager
+    jobs, the render runs here before this returns).
     """
     if not previewable(item):
         return PreviewView(UNAVAILABLE)
@@ -184,9 +184,9 @@ def _take(evidence_id: str) -> bool:
 def render_previews(evidence_id: str) -> str | None:
     """Render, store and record the preview of one evidence file; needs an app context.
 
-    The job a runner calls (the background pool here; a queue worker later). Returns
-    the status it leaves: "ready", "too_large", "failed", None (the store failed: nothing
-    remembered, a later request tries again), or the status another process is producing.
+    What the Celery job `triage.previews.render` runs. Returns the status it leaves:
+    "ready", "too_large", "failed", None (the store failed: nothing remembered, a later
+    request tries again), or the status another process is producing.
     Errors: none escape except database errors.
     """
     item = db.session.get(Evidence, evidence_id)
@@ -197,6 +197,16 @@ def render_previews(evidence_id: str) -> str | None:
         return db.session.scalar(
             db.select(Evidence.preview_status).where(Evidence.id == evidence_id)
         )
+    with _running_lock:
+        _running.add(evidence_id)
+    try:
+        return _render_taken(evidence_id, item)
+    finally:
+        with _running_lock:
+            _running.discard(evidence_id)
+
+
+def _render_taken(evidence_id: str, item: Evidence) -> str | None:
     db.session.refresh(item)
     key, content_type, sha256 = item.storage_key, item.content_type, item.sha256
     ext = extension(item)
@@ -247,48 +257,56 @@ def render_previews(evidence_id: str) -> str | None:
     return READY
 
 
-# --- the background pool ---------------------------------------------------------------------
+# --- queueing -------------------------------------------------------------------------------
 
 
-def _executor() -> ThreadPoolExecutor:
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="preview")
-        return _pool
+# The page polls while a preview is pending: one job per file per minute from this
+# process is enough (a job queued twice renders once anyway, but a busy queue need not
+# fill with no-ops). Bounded: the oldest entries go first.
+REQUEUE_AFTER_SECONDS = 60.0
+_QUEUED_MEMORY = 10_000
+_queued_lock = threading.Lock()
+_queued_at: OrderedDict[str, float] = OrderedDict()
 
 
 def schedule(evidence_id: str) -> bool:
-    """Queue `render_previews(evidence_id)` on this process's pool unless already queued.
+    """Queue the render job of `evidence_id` for a worker; True if it was queued now.
 
-    Returns at once; True if it queued the job. Needs an app context (the job gets its own).
+    Returns at once (a broker that is down costs at most about 2 s, and a later request
+    for the preview queues it again). Needs an app context.
     """
-    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-    with _pool_lock:
-        if evidence_id in _in_flight:
+    from triage.jobs import enqueue
+
+    now = time.monotonic()
+    with _queued_lock:
+        last = _queued_at.get(evidence_id)
+        if last is not None and now - last < REQUEUE_AFTER_SECONDS:
             return False
-        _in_flight.add(evidence_id)
-    _executor().submit(_run, app, evidence_id)
-    return True
+        _queued_at[evidence_id] = now
+        _queued_at.move_to_end(evidence_id)
+        while len(_queued_at) > _QUEUED_MEMORY:
+            _queued_at.popitem(last=False)
+    if enqueue("triage.previews.render", evidence_id):
+        return True
+    with _queued_lock:
+        _queued_at.pop(evidence_id, None)
+    return False
 
 
-def _run(app: Flask, evidence_id: str) -> None:
-    try:
-        with app.app_context():
-            render_previews(evidence_id)
-    except Exception:
-        log.exception("preview job for %s failed", evidence_id)
-    finally:
-        with _pool_lock:
-            _in_flight.discard(evidence_id)
+def running() -> int:
+    """How many renders run in this process now."""
+    with _running_lock:
+        return len(_running)
 
 
 def wait_idle(timeout: float = 60.0) -> bool:
-    """Wait until this process has no render queued or running (tests, shutdown)."""
+    """Wait until no render runs in this process (tests: an eager or in-process worker).
+
+    A worker in another process is not seen; its renders end on their own time limit.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        with _pool_lock:
-            if not _in_flight:
-                return True
+        if not running():
+            return True
         time.sleep(0.02)
     return False

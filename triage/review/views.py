@@ -24,7 +24,6 @@ from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 
 from forms.review import (
-    REASON_LABELS,
     TYPE_WORDS,
     ActionForm,
     ClaimForm,
@@ -45,7 +44,6 @@ from triage.reviewers.auth import lead_required, reviewer_required, signed_in_re
 from triage.reviewers.operations import active_reviewers
 from triage.tickets import status as st
 from triage.tickets.checklist import information_values, ticket_state
-from triage.tickets.flags import FLAG_WORDS
 from triage.tickets.information import format_value
 from triage.tickets.models import Ticket
 from triage.tickets.operations import ticket_by_reference
@@ -53,26 +51,11 @@ from triage.timeutil import aware
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
-STATUS_WORDS = {
-    st.DRAFT: "Draft (not submitted)",
-    st.AWAITING_REVIEW: "Waiting in the queue",
-    st.IN_REVIEW: "In review",
-    st.NEEDS_MORE_INFO: "Waiting for the customer",
-    st.APPROVED: "Approved",
-    st.REJECTED: "Rejected",
-    st.WITHDRAWN: "Withdrawn by the customer",
-}
-
 
 @bp.app_context_processor
 def review_vocabulary() -> dict[str, Any]:
-    return {
-        "type_words": TYPE_WORDS,
-        "flag_words": FLAG_WORDS,
-        "reason_labels": REASON_LABELS,
-        "review_status_words": STATUS_WORDS,
-        "format_value": format_value,
-    }
+    # Statuses, flags and reasons come from triage.vocabulary, like every page's.
+    return {"type_words": TYPE_WORDS, "format_value": format_value}
 
 
 @bp.app_template_filter("when")

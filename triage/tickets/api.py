@@ -1,25 +1,40 @@
-"""JSON API: requirements and the customer's own ticket (api.md)."""
+"""JSON API: requirements and the customer's own ticket (api.md).
+
+Each view's request model (triage/tickets/schemas.py) is validated by `api.validate` before
+the view runs, and the same models make the OpenAPI document (triage/api/openapi.py).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
 
-from triage.api import (
-    bearer_token,
-    form_text,
-    json_body,
-    refuse_undocumented_query,
-    reviewer_for_token,
-)
+from flask import Blueprint, Response, current_app, jsonify
+
+from triage.api import bearer_token, refuse_undocumented_query, reviewer_for_token
+from triage.api.openapi import CUSTOMER, CUSTOMER_OR_REVIEWER, PUBLIC, REFERENCE, api, responses
+from triage.api.schemas import ERROR_MODELS, UNKNOWN_MATERIAL
 from triage.errors import Forbidden, InvalidRequest, NotFound, Unauthorized
 from triage.evidence.names import uploaded_name
 from triage.evidence.operations import add_evidence
 from triage.extensions import db, limiter
 from triage.requirements import FactsError, parse_facts, resolve
-from triage.requirements.facts import CHOICES, FLAGS
 from triage.tickets import operations as ops
 from triage.tickets.models import Ticket
-from triage.tickets.operations import RESTRICTION_REASONS
+from triage.tickets.schemas import (
+    Evidence,
+    EvidenceUpload,
+    InformationUpdate,
+    Requirements,
+    RequirementsQuery,
+    SubmitRequest,
+    TicketCreate,
+    TicketCreated,
+)
+from triage.tickets.schemas import (
+    Ticket as TicketBody,
+)
 from triage.tickets.serialize import evidence_json, requirements_json, ticket_json
 
 bp = Blueprint("tickets_api", __name__, url_prefix="/api/v1")
@@ -32,6 +47,7 @@ code_attempts = limiter.shared_limit(
     scope="customer_access_code",
     deduct_when=lambda response: response.status_code in (401, 404),
 )
+CUSTOMER_WRITE_ERRORS = (401, 403, 404, 409, 429)
 
 
 @bp.teardown_request
@@ -57,65 +73,92 @@ def _customer_ticket(reference: str, *, reviewer_may_read: bool = False) -> Tick
     return ticket
 
 
+def customer(*, reviewer_may_read: bool = False) -> Callable[[Callable], Callable]:
+    """Open the ticket with the bearer's code before the body is read or validated, so a
+    wrong code answers 401/404 whatever it sent; the view gets it as `ticket`."""
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def with_ticket(reference: str, **kwargs: Any) -> Any:
+            ticket = _customer_ticket(reference, reviewer_may_read=reviewer_may_read)
+            return view(reference=reference, ticket=ticket, **kwargs)
+
+        return with_ticket
+
+    return decorate
+
+
 @bp.get("/requirements")
-def requirements() -> Response:
+@api.validate(
+    resp=responses({200: Requirements}),
+    tags=["Requirements"],
+    security=PUBLIC,
+    operation_id="getRequirements",
+)
+def requirements(query: RequirementsQuery) -> Response:
+    """What a ticket with these facts needs, without creating anything"""
     try:
-        facts = parse_facts(request.args)
-    except FactsError as exc:
+        facts = parse_facts(query.model_dump(exclude_none=True))
+    except FactsError as exc:  # the model states the same rules; kept for safety
         raise InvalidRequest("Some facts are missing or not valid.", exc.fields) from exc
     return jsonify(requirements_json(resolve(facts), facts.type))
 
 
-def _json_facts(body: dict) -> None:
-    """JSON answers are JSON: a choice is one of its strings, a yes/no a boolean (the query
-    string and the page's form send words, which `parse_facts` reads; JSON need not)."""
-    fields: dict[str, str] = {}
-    for name, allowed in CHOICES.items():
-        if name in body and body[name] not in allowed:
-            fields[name] = f"must be one of: {', '.join(allowed)}"
-    for name in FLAGS:
-        if name in body and not isinstance(body[name], bool):
-            fields[name] = "must be true or false"
-    reason = body.get("restriction_reason")
-    if reason is not None and (not isinstance(reason, str) or reason not in RESTRICTION_REASONS):
-        fields["restriction_reason"] = f"must be one of: {', '.join(RESTRICTION_REASONS)}"
-    if fields:
-        raise InvalidRequest("Some answers are missing or not valid.", fields)
-
-
 @bp.post("/tickets")
 @limiter.limit("20 per hour; 5 per minute")
-def create() -> tuple[Response, int]:
-    body = json_body()
-    _json_facts(body)
-    new = ops.create_ticket(body)
-    db.session.commit()
+@api.validate(
+    resp=responses({201: TicketCreated}, 429),
+    tags=["Tickets"],
+    security=PUBLIC,
+    operation_id="createTicket",
+)
+def create(json: TicketCreate) -> tuple[Response, int]:
+    """File a ticket
+
+    `201` with the ticket and its access token, which is shown this once.
+    """
+    new = ops.create_ticket(json)
+    # Built before the commit, which expires the ticket: nothing is read again after it.
     body = ticket_json(new.ticket)
+    db.session.commit()
     body["access_token"] = new.access_code
     return jsonify(body), 201
 
 
 @bp.get("/tickets/<reference>")
 @code_attempts
-def show(reference: str) -> Response:
-    return jsonify(ticket_json(_customer_ticket(reference, reviewer_may_read=True)))
+@customer(reviewer_may_read=True)
+@api.validate(
+    resp=responses({200: TicketBody}, 401, 404, 429),
+    tags=["Tickets"],
+    security=CUSTOMER_OR_REVIEWER,
+    operation_id="getTicket",
+    path_parameter_descriptions=REFERENCE,
+)
+def show(reference: str, ticket: Ticket) -> Response:
+    """A ticket, its checklist and evidence"""
+    return jsonify(ticket_json(ticket))
 
 
 @bp.post("/tickets/<reference>/evidence")
 @limiter.limit("60 per hour")
 @code_attempts
-def upload(reference: str) -> tuple[Response, int]:
-    ticket = _customer_ticket(reference)
-    material = form_text("material", required=False)  # checked text, at most 40 characters
-    file = request.files.get("file")
-    fields = {}
-    if not material:
-        fields["material"] = "is required"
-    if file is None:
-        fields["file"] = "is required: send the file as multipart/form-data"
-    if fields:
-        raise InvalidRequest("The upload needs a material key and a file.", fields)
-    item = add_evidence(ticket, material, uploaded_name(file), file.stream)
+@customer()
+@api.validate(
+    resp=responses(
+        {201: Evidence}, *CUSTOMER_WRITE_ERRORS, 413, 415, 422, narrower={422: ERROR_MODELS[422]}
+    ),
+    tags=["Tickets"],
+    security=CUSTOMER,
+    operation_id="uploadEvidence",
+    path_parameter_descriptions=REFERENCE,
+)
+def upload(reference: str, ticket: Ticket, form: EvidenceUpload) -> tuple[Response, int]:
+    """Add a file under a material key
+
+    Several files may be added under one key. Allowed in draft and needs_more_info.
+    """
+    item = add_evidence(ticket, form.material, uploaded_name(form.file), form.file.stream)
     body = evidence_json(item)  # before the commit expires the row and a re-read
     db.session.commit()
     return jsonify(body), 201
@@ -123,29 +166,56 @@ def upload(reference: str) -> tuple[Response, int]:
 
 @bp.put("/tickets/<reference>/information")
 @code_attempts
-def information(reference: str) -> Response:
-    ticket = _customer_ticket(reference)
-    ops.update_information(ticket, json_body())
+@customer()
+@api.validate(
+    resp=responses(
+        {200: TicketBody}, *CUSTOMER_WRITE_ERRORS, 422, narrower={422: UNKNOWN_MATERIAL}
+    ),
+    tags=["Tickets"],
+    security=CUSTOMER,
+    operation_id="updateInformation",
+    path_parameter_descriptions=REFERENCE,
+)
+def information(reference: str, ticket: Ticket, json: InformationUpdate) -> Response:
+    """Fill in information items"""
+    ops.update_information(ticket, json.model_dump(exclude_unset=True))
     db.session.commit()
     return jsonify(ticket_json(ticket))
 
 
 @bp.post("/tickets/<reference>/submit")
 @code_attempts
-def submit(reference: str) -> Response:
-    ticket = _customer_ticket(reference)
-    explanation = json_body(optional=True).get("explanation")
-    if explanation is not None and not isinstance(explanation, str):
-        raise InvalidRequest("The explanation must be text.", {"explanation": "must be text"})
-    ops.submit(ticket, explanation)
+@customer()
+@api.validate(
+    resp=responses({200: TicketBody}, *CUSTOMER_WRITE_ERRORS),
+    tags=["Tickets"],
+    security=CUSTOMER,
+    operation_id="submitTicket",
+    path_parameter_descriptions=REFERENCE,
+)
+def submit(reference: str, ticket: Ticket, json: SubmitRequest) -> Response:
+    """Send the ticket for review
+
+    An incomplete ticket answers 409 requirements_not_met unless an explanation is given;
+    then it is submitted with the flag `incomplete`.
+    """
+    ops.submit(ticket, json.explanation)
     db.session.commit()
     return jsonify(ticket_json(ticket))
 
 
 @bp.post("/tickets/<reference>/withdraw")
 @code_attempts
-def withdraw(reference: str) -> Response:
-    ticket = _customer_ticket(reference)
+@customer()
+@api.validate(
+    resp=responses({200: TicketBody}, *CUSTOMER_WRITE_ERRORS),
+    tags=["Tickets"],
+    security=CUSTOMER,
+    operation_id="withdrawTicket",
+    path_parameter_descriptions=REFERENCE,
+)
+def withdraw(reference: str, ticket: Ticket) -> Response:
+    """Withdraw a ticket that is not decided"""
     ops.withdraw(ticket)
     db.session.commit()
     current_app.logger.info("ticket %s withdrawn", ticket.reference)

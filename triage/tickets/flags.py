@@ -16,13 +16,14 @@ from triage.tickets import status as st
 from triage.tickets.checklist import TicketState
 from triage.tickets.models import PRIORITIES, Ticket, TicketFlag
 
-FLAGS = ("incomplete", "no_matching_rule", "repeat_request", "duplicate_evidence")
+# The flags reviewers filter on, with the words the queue shows for each (defined once).
 FLAG_WORDS = {
     "incomplete": "Submitted without every required item",
     "no_matching_rule": "No standard list applies: decide what is enough",
     "repeat_request": "Another open ticket exists for the same account",
     "duplicate_evidence": "A file also appears on a ticket for another account",
 }
+FLAGS = tuple(FLAG_WORDS)
 OPEN = (st.AWAITING_REVIEW, st.IN_REVIEW, st.NEEDS_MORE_INFO)
 
 

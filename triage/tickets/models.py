@@ -6,7 +6,17 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, SmallInteger, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from triage.extensions import db
@@ -42,8 +52,18 @@ class Ticket(db.Model):
     explanation: Mapped[str | None] = mapped_column(Text)
 
     access_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The customer's language (api.md "Languages"), chosen when the ticket is made: every
+    # email about the ticket is written in it (triage.notifications).
+    language: Mapped[str] = mapped_column(String(10), default="en", server_default="en")
 
     priority_rank: Mapped[int] = mapped_column(SmallInteger, default=1)
+    # Running totals of the ticket's evidence, kept by the upload's guarded UPDATE, which
+    # checks TICKET_MAX_FILES/TICKET_MAX_BYTES against them while it takes the row: no
+    # count over the evidence table on the upload path. Whatever adds or removes a file
+    # (triage.evidence.operations, triage.evidence.removal) changes them in its own
+    # guarded UPDATE, in the same transaction as the row.
+    evidence_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    evidence_bytes: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow

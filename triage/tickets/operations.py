@@ -5,9 +5,11 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from triage.errors import (
     InvalidRequest,
@@ -23,16 +25,13 @@ from triage.secrets import hash_code, random_code
 from triage.text import excerpt, normalise_name
 from triage.tickets import status as st
 from triage.tickets.checklist import ticket_state
-from triage.tickets.information import (
-    InformationError,
-    clean_email,
-    clean_information,
-    clean_phone,
-    clean_text,
-)
+from triage.tickets.information import InformationError, clean_information
 from triage.tickets.models import PRIORITIES, Ticket
 from triage.tickets.transitions import lock, transition
 from triage.timeutil import utcnow
+
+if TYPE_CHECKING:  # pragma: no cover - the schemas import this module's vocabulary
+    from triage.tickets.schemas import TicketCreate
 
 CUSTOMER = "customer"
 
@@ -77,81 +76,40 @@ class TicketRequest:
     restriction_reason: str | None = None
 
 
-def validate_new_ticket(data: Mapping[str, Any]) -> TicketRequest:
+def validate_new_ticket(data: Mapping[str, Any] | TicketCreate) -> TicketRequest:
     """Check a creation request (api.md `POST /tickets`); InvalidRequest names every bad field.
 
-    Pure: nothing is added, so the web form can collect every error at once.
+    `data` is the API's validated `TicketCreate`, or the page form's answers (yes/no as
+    words), validated here by the same model. Pure: nothing is added, so the web form can
+    collect every error at once.
     """
-    if not isinstance(data, Mapping):
-        raise InvalidRequest("The body must be a JSON object.", {"body": "must be an object"})
-    errors: dict[str, str] = {}
-    try:
-        facts: Facts | None = parse_facts(data)
-    except FactsError as exc:
-        errors.update(exc.fields)
-        facts = None
+    from pydantic import ValidationError
 
-    def take(name: str, value: Any, cleaner, required: bool) -> Any:
+    from triage.api.schemas import fields_of
+    from triage.tickets.schemas import TicketCreate
+
+    if not isinstance(data, TicketCreate):
+        if not isinstance(data, Mapping):
+            raise InvalidRequest("The body must be a JSON object.", {"body": "must be an object"})
         try:
-            cleaned = None if _blank(value) else cleaner(value)
-        except ValueError as exc:
-            errors[name] = str(exc)
-            return None
-        if not cleaned:  # "", or only spaces
-            if required:
-                errors[name] = "is required"
-            return None
-        return cleaned
-
-    account_name = take("account_name", data.get("account_name"), _account_name, True)
-    contact_email = take("contact_email", data.get("contact_email"), clean_email, True)
-    description = take("description", data.get("description"), _long_text, False)
-    change_mobile = change_email = reason = None
-    ticket_type = data.get("type")
-    change = data.get("change")
-    if ticket_type != "account_change" and change is not None:
-        # Not used by this type, but never accepted in a shape the API does not document.
-        if not isinstance(change, Mapping):
-            errors["change"] = "must be an object with mobile and/or email"
-        else:
-            for part in ("mobile", "email"):
-                if change.get(part) is not None and not isinstance(change.get(part), str):
-                    errors[f"change.{part}"] = "must be text"
-    if ticket_type == "account_change":
-        change = data.get("change")
-        if change is None:
-            change = {}
-        if not isinstance(change, Mapping):
-            errors["change"] = "must be an object with mobile and/or email"
-        else:
-            change_mobile = take("change.mobile", change.get("mobile"), clean_phone, False)
-            change_email = take("change.email", change.get("email"), clean_email, False)
-            if _blank(change.get("mobile")) and _blank(change.get("email")):
-                errors["change"] = "give the new mobile number, the new email address, or both"
-    elif ticket_type == "unfreeze":
-        reason = data.get("restriction_reason")
-        if _blank(reason):
-            reason = None
-        elif not isinstance(reason, str) or reason not in RESTRICTION_REASONS:
-            errors["restriction_reason"] = f"must be one of: {', '.join(RESTRICTION_REASONS)}"
-            reason = None
-    if errors or facts is None:
-        raise InvalidRequest("Some answers are missing or not valid.", errors)
+            data = TicketCreate.from_words(data)
+        except ValidationError as exc:
+            raise InvalidRequest("Some answers are missing or not valid.", fields_of(exc)) from exc
+    try:
+        facts = parse_facts(data.facts())
+    except FactsError as exc:  # the model states the same rules
+        raise InvalidRequest("Some answers are missing or not valid.", exc.fields) from exc
+    account_change = facts.type == "account_change"
+    change = data.change if account_change else None
     return TicketRequest(
-        facts, account_name, contact_email, description, change_mobile, change_email, reason
+        facts,
+        data.account_name,
+        data.contact_email,
+        data.description,
+        change.mobile if change else None,
+        change.email if change else None,
+        data.restriction_reason if facts.type == "unfreeze" else None,
     )
-
-
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def _long_text(value: Any) -> str:
-    return clean_text(value, field="description")
-
-
-def _account_name(value: Any) -> str:
-    return clean_text(value, field="account_name")
 
 
 def create_ticket(data: Mapping[str, Any]) -> NewTicket:
@@ -176,9 +134,15 @@ def create_ticket(data: Mapping[str, Any]) -> NewTicket:
         information={},
         access_token_hash=hash_code(code),
         priority_rank=PRIORITIES.index("normal"),
+        evidence_count=0,
+        evidence_bytes=0,
     )
     db.session.add(ticket)
     db.session.flush()
+    # A new ticket has no files, flags or requests: say so, so that serialising it before
+    # the commit (api.md `POST /tickets` answers with the whole ticket) loads nothing.
+    for empty in ("evidence", "flag_rows", "requests"):
+        set_committed_value(ticket, empty, [])
     record(
         ticket.id,
         CUSTOMER,
@@ -192,8 +156,16 @@ def create_ticket(data: Mapping[str, Any]) -> NewTicket:
 
 
 def ticket_for_code(code: str) -> Ticket:
-    """The ticket an access code opens; Unauthorized when it opens none."""
-    ticket = db.session.scalar(select(Ticket).where(Ticket.access_token_hash == hash_code(code)))
+    """The ticket an access code opens, in one SELECT; Unauthorized when it opens none.
+
+    Only the ticket's own row: its flags, evidence and requests load when something reads
+    them (a page, `ticket_json`), never on the upload path, which needs none of them.
+    """
+    ticket = db.session.scalar(
+        select(Ticket)
+        .where(Ticket.access_token_hash == hash_code(code))
+        .options(lazyload(Ticket.flag_rows))
+    )
     if ticket is None:
         raise Unauthorized("That access code does not open any ticket.")
     return ticket

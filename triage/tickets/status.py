@@ -63,33 +63,81 @@ TRANSITIONS: dict[str, Transition] = {
     "reject": Transition((IN_REVIEW,), REJECTED, "reject this ticket"),
 }
 
-# What a customer reads for each status (the source article's "pending verification" words).
-CUSTOMER_WORDS = {
-    DRAFT: "Not sent yet: add your materials, then submit",
-    AWAITING_REVIEW: "Submitted: waiting for a reviewer (pending verification)",
-    IN_REVIEW: "A reviewer is checking your materials",
-    NEEDS_MORE_INFO: "Verification incomplete: we need something more from you",
-    APPROVED: "Approved",
-    REJECTED: "Rejected",
-    WITHDRAWN: "Withdrawn",
-}
+
+@dataclass(frozen=True)
+class StatusWords:
+    """What each reader is told about one status."""
+
+    customer: str  # the customer's page (the source article's "pending verification")
+    reviewer: str  # the reviewers' pages
+    while_: str  # completes "You cannot <action> while the ticket is ..."
+    # Completes a reviewer's "You cannot <action> now: ..." for a ticket not in review.
+    not_in_review: str = ""
 
 
-# Completes "You cannot <action> while the ticket is ...".
-_WHILE = {
-    DRAFT: "not sent yet",
-    AWAITING_REVIEW: "submitted and waiting for a reviewer",
-    IN_REVIEW: "submitted and being checked by a reviewer",
-    NEEDS_MORE_INFO: "waiting for more materials from you",
-    APPROVED: "approved",
-    REJECTED: "rejected",
-    WITHDRAWN: "withdrawn",
+WORDS: dict[str, StatusWords] = {
+    DRAFT: StatusWords(
+        "Not sent yet: add your materials, then submit",
+        "Draft (not submitted)",
+        "not sent yet",
+        "the customer has not submitted it yet",
+    ),
+    AWAITING_REVIEW: StatusWords(
+        "Submitted: waiting for a reviewer (pending verification)",
+        "Waiting in the queue",
+        "submitted and waiting for a reviewer",
+        "it is waiting in the queue: take it first",
+    ),
+    IN_REVIEW: StatusWords(
+        "A reviewer is checking your materials",
+        "In review",
+        "submitted and being checked by a reviewer",
+    ),
+    NEEDS_MORE_INFO: StatusWords(
+        "Verification incomplete: we need something more from you",
+        "Waiting for the customer",
+        "waiting for more materials from you",
+        "it is waiting for the customer's answer to a request",
+    ),
+    APPROVED: StatusWords("Approved", "Approved", "approved", "it has already been approved"),
+    REJECTED: StatusWords("Rejected", "Rejected", "rejected", "it has already been rejected"),
+    WITHDRAWN: StatusWords(
+        "Withdrawn", "Withdrawn by the customer", "withdrawn", "the customer withdrew it"
+    ),
 }
+assert tuple(WORDS) == STATUSES
+
+# Views of `WORDS` for templates, which look a status up by key.
+CUSTOMER_WORDS = {status: words.customer for status, words in WORDS.items()}
+REVIEWER_WORDS = {status: words.reviewer for status, words in WORDS.items()}
+
+
+def allowed_actions(status: str) -> tuple[str, ...]:
+    """The actions of `TRANSITIONS` that may start in `status` (for pages and the vocabulary)."""
+    return tuple(action for action, t in TRANSITIONS.items() if status in t.start)
+
+
+def to_json() -> dict[str, object]:
+    """The statuses, their words and the transitions, for scripts and API clients."""
+    return {
+        "statuses": [
+            {
+                "status": status,
+                "customer": words.customer,
+                "reviewer": words.reviewer,
+                "actions": list(allowed_actions(status)),
+            }
+            for status, words in WORDS.items()
+        ],
+        "transitions": {
+            action: {"from": list(t.start), "to": t.to} for action, t in TRANSITIONS.items()
+        },
+    }
 
 
 def refusal(status: str, action: str) -> InvalidState:
     """`409 invalid_state`: "You cannot <action> while the ticket is <status in words>."."""
-    return InvalidState(f"You cannot {action} while the ticket is {_WHILE[status]}.")
+    return InvalidState(f"You cannot {action} while the ticket is {WORDS[status].while_}.")
 
 
 def require(status: str, allowed: tuple[str, ...], action: str) -> None:

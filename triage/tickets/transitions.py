@@ -9,7 +9,8 @@ security.md ("State, text and load") asks the same of customer and reviewer acti
 allowed-from statuses are `status.TRANSITIONS`, written once per action. What decides is
 the UPDATE's own WHERE, never an earlier read, so no interleaving of two requests makes
 both win (`lock` is the same UPDATE without the new status, for a service that must read
-under the lock before it writes):
+under the lock before it writes). All of them, and the reviewers' lease updates
+(`triage.review.operations.leases`), are `guarded_update`, the one conditional UPDATE:
 
 - PostgreSQL (READ COMMITTED): the UPDATE takes the row lock; a concurrent UPDATE of the
   same row waits for our commit, then re-checks its WHERE against the committed row and
@@ -53,10 +54,10 @@ def try_transition(
     For claims and lapses, where a loss is routine (try the next ticket, skip it).
     """
     rule = TRANSITIONS[action]
-    changes = dict(values)
+    changes = {"updated_at": utcnow(), **values}
     if rule.to is not None:
         changes["status"] = rule.to
-    return _guarded_update(ticket_id, rule.start, conditions, changes)
+    return guarded_update(ticket_id, rule.start, *conditions, **changes)
 
 
 def transition(
@@ -82,17 +83,21 @@ def lock(ticket_id: str, action: str, *conditions: ColumnElement[bool]) -> None:
     whose `to` is None (uploads, information) are locks by nature; `transition` on them
     does the same.
     """
-    if not _guarded_update(ticket_id, TRANSITIONS[action].start, conditions, {}):
+    if not guarded_update(ticket_id, TRANSITIONS[action].start, *conditions, updated_at=utcnow()):
         raise lost(ticket_id, action)
 
 
-def _guarded_update(
-    ticket_id: str,
-    start: tuple[str, ...],
-    conditions: tuple[ColumnElement[bool], ...],
-    changes: dict[str, Any],
+def guarded_update(
+    ticket_id: str, start: tuple[str, ...], *conditions: ColumnElement[bool], **changes: Any
 ) -> bool:
-    changes.setdefault("updated_at", utcnow())
+    """The one conditional UPDATE of a ticket's row; True if it matched (this request won).
+
+    `UPDATE tickets SET <changes> WHERE id = :id AND status IN (<start>) AND <conditions>`:
+    of concurrent updates whose WHERE the other's write falsifies, exactly one matches.
+    `changes` are Python values, written as given (nothing is added: `updated_at` is the
+    caller's choice). A copy of the ticket already loaded in this session gets them as its
+    committed state, so nothing is re-read.
+    """
     won = db.session.execute(
         update(Ticket)
         .where(Ticket.id == ticket_id, Ticket.status.in_(start), *conditions)

@@ -14,6 +14,9 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf import FlaskForm
 
 from forms.tickets import (
@@ -33,12 +36,16 @@ from triage.errors import InvalidRequest, RequirementsNotMet, TriageError, Unaut
 from triage.evidence.checks import FileRefused
 from triage.evidence.names import uploaded_name
 from triage.evidence.operations import add_evidence
+from triage.evidence.removal import removable, remove_evidence
 from triage.extensions import db, limiter
+from triage.i18n import error_message, short_label, translate
 from triage.requirements import MATERIALS, FactsError, Resolution, parse_facts, resolve
+from triage.requirements.rules import NO_RULE_MESSAGE
 from triage.security import forget_ticket, grant_ticket, holds_ticket, new_ticket_code
 from triage.tickets import operations as ops
+from triage.tickets import page as customer_page
 from triage.tickets import status as st
-from triage.tickets.checklist import information_values, still_needed, ticket_state
+from triage.tickets.checklist import facts_of, information_values, ticket_state
 from triage.tickets.information import ADDRESS_LABELS, ADDRESS_PARTS
 from triage.tickets.models import Ticket
 from triage.tickets.serialize import evidence_json
@@ -46,14 +53,25 @@ from triage.tickets.serialize import evidence_json
 bp = Blueprint("tickets", __name__)
 
 TYPES = {
-    "account_change": "I can no longer use the phone number or email of my account",
-    "unfreeze": "My account is restricted or frozen",
+    "account_change": _l("I can no longer use the phone number or email of my account"),
+    "unfreeze": _l("My account is restricted or frozen"),
 }
 TYPE_DETAILS = {
-    "account_change": "We change the mobile number and/or email address bound to the "
-    "account, once we are sure the account is yours.",
-    "unfreeze": "We restore an account whose services were restricted, suspended or frozen, "
-    "once we are sure the account is yours.",
+    "account_change": _l(
+        "We change the mobile number and/or email address bound to the "
+        "account, once we are sure the account is yours."
+    ),
+    "unfreeze": _l(
+        "We restore an account whose services were restricted, suspended or frozen, "
+        "once we are sure the account is yours."
+    ),
+}
+# Hints that follow the customer's own answers (see `customer_page.hint_key`).
+HINT_VARIANTS = {
+    "card_holder_certificate:no_real_name": _l(
+        "An identity document of the card holder: a passport, both sides of a resident "
+        "identity card, or a driver license."
+    ),
 }
 # Stops after a refusal that would refuse every other file of the request too.
 _STOP_UPLOADING = ("unknown_material", "invalid_state", "storage_unavailable")
@@ -135,6 +153,9 @@ def _render_new(
         title=TYPES[ticket_type],
         details=TYPE_DETAILS[ticket_type],
         resolution=resolution,
+        # The live preview's script names items in the page's language, not the API's.
+        material_labels={key: translate(m.label) for key, m in MATERIALS.items()},
+        manual_review_message=translate(NO_RULE_MESSAGE),
     ), status
 
 
@@ -146,7 +167,9 @@ def _attach_errors(form: FlaskForm, fields: dict[str, str]) -> None:
         elif not field.errors:  # the form's own message is already the friendlier one
             choice = field.type in ("RadioField", "SelectField")
             field.errors = [
-                "Please choose one." if choice and message == "is required" else sentence(message)
+                _("Please choose one.")
+                if choice and message == "is required"
+                else sentence(message)
             ]
 
 
@@ -170,12 +193,15 @@ def resume():
     if form.validate_on_submit():
         try:
             ticket = ops.ticket_for_code(form.code.data)
-            if ticket.reference != form.reference.data.strip().upper():
-                raise Unauthorized("mismatch")
         except Unauthorized:
+            ticket = None
+        if ticket is None or ticket.reference != form.reference.data.strip().upper():
             form.code.errors = [
-                "This reference and access code do not match a ticket. Check both and try "
-                "again: the code is the 20 letters and digits shown when you filed the ticket."
+                _(
+                    "This reference and access code do not match a ticket. Check both and try "
+                    "again: the code is the 20 letters and digits shown when you filed the "
+                    "ticket."
+                )
             ]
             status = 400
         else:
@@ -192,8 +218,10 @@ def forget(reference: str):
     forget_ticket(reference.upper())
     db.session.commit()  # the grant is gone on the server: a copied cookie opens nothing
     flash(
-        "This device no longer has access to the ticket. Use your reference and access "
-        "code to come back."
+        _(
+            "This device no longer has access to the ticket. Use your reference and access "
+            "code to come back."
+        )
     )
     return redirect(url_for(".start"))
 
@@ -215,12 +243,19 @@ def show(reference: str):
 
 def _render_ticket(ticket: Ticket, status: int = 200, **context: Any):
     state = ticket_state(ticket)
+    facts = facts_of(ticket)
     context.setdefault("info_values", _info_form_values(information_values(ticket)))
+    hints = {}
+    for item in state.items:
+        variant = HINT_VARIANTS.get(customer_page.hint_key(item.key, facts))
+        hints[item.key] = str(variant) if variant else translate(item.hint)
     return render_template(
         "tickets/show.html",
         ticket=ticket,
         state=state,
-        needed=still_needed(state),
+        page=customer_page.build(state),
+        hints=hints,
+        removable=removable,
         words=st.CUSTOMER_WORDS,
         editable=ticket.status in st.EDITABLE,
         upload_form=UploadForm(),
@@ -268,9 +303,9 @@ def upload(reference: str):
     if form.material.errors:
         errors, code, status = list(form.material.errors), "invalid_request", 400
     elif not material:
-        errors, code, status = ["Choose which item the files are for."], "invalid_request", 400
+        errors, code, status = [_("Choose which item the files are for.")], "invalid_request", 400
     elif not files:
-        errors, code, status = ["Choose a file to upload first."], "invalid_request", 400
+        errors, code, status = [_("Choose a file to upload first.")], "invalid_request", 400
     for file in files if not errors else []:
         # Each file stands alone: one refused photo does not lose the others.
         try:
@@ -278,7 +313,7 @@ def upload(reference: str):
             db.session.commit()
         except (TriageError, FileRefused) as exc:
             db.session.rollback()
-            errors.append(exc.message)
+            errors.append(error_message(exc.code, exc.message))
             code, status = exc.code, exc.status
             if code in _STOP_UPLOADING:
                 break
@@ -293,16 +328,16 @@ def upload(reference: str):
         return jsonify(body), status
     if added:
         flash(
-            f"Added {len(added)} file{'s' if len(added) != 1 else ''} to "
-            f"“{_short_label(material)}”."
+            ngettext(
+                "Added %(num)d file to “%(item)s”.",
+                "Added %(num)d files to “%(item)s”.",
+                len(added),
+                item=short_label(MATERIALS[material].label),
+            )
         )
     if errors:
         return _render_ticket(ticket, status, upload_errors={material: errors})
     return redirect(url_for(".show", reference=ticket.reference, _anchor=f"item-{material}"))
-
-
-def _short_label(key: str) -> str:
-    return MATERIALS[key].label.split(":")[0]
 
 
 @bp.post("/tickets/<reference>/information")
@@ -316,11 +351,11 @@ def information(reference: str):
         db.session.rollback()
         # What was typed comes back, cut to each field's limit: never a long echo.
         typed = {k: v[: text.limit(k)] for k, v in request.form.items() if k != "csrf_token"}
-        fields = getattr(exc, "fields", None) or {"_form": exc.message}
+        fields = getattr(exc, "fields", None) or {"_form": error_message(exc.code, exc.message)}
         errors = {name: sentence(message) for name, message in fields.items()}
         return _render_ticket(ticket, exc.status, info_values=typed, info_errors=errors)
     db.session.commit()
-    flash("Your information was saved.")
+    flash(_("Your information was saved."))
     return redirect(url_for(".show", reference=ticket.reference, _anchor="information"))
 
 
@@ -337,12 +372,14 @@ def submit(reference: str):
         return _render_ticket(ticket, 409, submit_form=form, submit_missing=exc.missing)
     except TriageError as exc:
         db.session.rollback()
-        flash(exc.message, "error")
+        flash(error_message(exc.code, exc.message), "error")
         return redirect(url_for(".show", reference=ticket.reference))
     db.session.commit()
     flash(
-        "Your ticket was submitted. A reviewer will check your materials; come back here "
-        "with your reference and access code to see where it stands."
+        _(
+            "Your ticket was sent. We will check your documents; come back here with your "
+            "reference and access code to see where it stands."
+        )
     )
     return redirect(url_for(".show", reference=ticket.reference))
 
@@ -354,11 +391,31 @@ def withdraw(reference: str):
         ops.withdraw(ticket)
     except TriageError as exc:
         db.session.rollback()
-        flash(exc.message, "error")
+        flash(error_message(exc.code, exc.message), "error")
     else:
         db.session.commit()
-        flash("Your ticket was withdrawn. Nothing more will happen with it.")
+        flash(_("Your ticket was withdrawn. Nothing more will happen with it."))
     return redirect(url_for(".show", reference=ticket.reference))
+
+
+@bp.post("/tickets/<reference>/evidence/<evidence_id>/remove")
+@limiter.limit("60 per hour")
+def remove(reference: str, evidence_id: str):
+    """Remove a file uploaded by mistake (a form per file, so it works without JavaScript)."""
+    ticket = _held_ticket(reference)  # CSRFProtect has checked the form's token
+    try:
+        item = remove_evidence(ticket, evidence_id[:40])
+    except TriageError as exc:
+        db.session.rollback()
+        if wants_json():
+            raise  # the error envelope, in the customer's language (triage.errorpages)
+        flash(error_message(exc.code, exc.message), "error")
+        return redirect(url_for(".show", reference=ticket.reference, _anchor="documents"))
+    db.session.commit()  # the stored file is deleted after this commit
+    if wants_json():
+        return jsonify({"removed": item.id}), 200
+    flash(_("“%(name)s” was removed.", name=item.filename))
+    return redirect(url_for(".show", reference=ticket.reference, _anchor=f"item-{item.material}"))
 
 
 @bp.app_template_filter("node_json")

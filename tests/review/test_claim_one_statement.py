@@ -1,0 +1,109 @@
+"""Claiming on PostgreSQL picks, locks, takes and reads the ticket in one UPDATE (issue 10,
+item 4: claim latency at a million tickets against a bare round trip)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from flask import Flask
+from sqlalchemy import event
+
+from tests.conftest import UNFREEZE_WITH_CARD
+
+
+def postgres(app: Flask) -> bool:
+    return app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
+
+
+@pytest.fixture
+def pg_app(app: Flask) -> Flask:
+    if not postgres(app):
+        pytest.skip("PostgreSQL only: set TEST_DATABASE_URL")
+    return app
+
+
+def waiting_tickets(app: Flask, n: int) -> list[str]:
+    from triage.extensions import db
+    from triage.tickets.operations import create_ticket, submit
+
+    references = []
+    with app.test_request_context():
+        for _ in range(n):
+            new = create_ticket(UNFREEZE_WITH_CARD)
+            submit(new.ticket, "I will send the rest later")
+            db.session.commit()
+            references.append(new.ticket.reference)
+    return references
+
+
+def reviewers(app: Flask, n: int) -> list[int]:
+    from triage.extensions import db
+    from triage.reviewers.operations import create_reviewer
+
+    with app.app_context():
+        ids = [
+            create_reviewer(f"r{i}@example.com", f"R{i}", "reviewer", "a long passphrase 1").id
+            for i in range(n)
+        ]
+        db.session.commit()
+    return ids
+
+
+def claim(app: Flask, reviewer_id: int, sent: list[str] | None = None) -> str | None:
+    from triage.extensions import db
+    from triage.review.operations.leases import claim_next
+    from triage.reviewers.models import Reviewer
+
+    with app.test_request_context():
+        reviewer = db.session.get(Reviewer, reviewer_id)
+        listener = None
+        if sent is not None:
+            engine = db.engine
+
+            def listener(conn, cursor, statement, *args) -> None:
+                sent.append(" ".join(statement.split()))
+
+            event.listen(engine, "before_cursor_execute", listener)
+        try:
+            ticket = claim_next(reviewer)
+            reference = ticket.reference if ticket else None
+            status, holder = (ticket.status, ticket.claimed_by_id) if ticket else (None, None)
+            db.session.commit()
+        finally:
+            if listener is not None:
+                event.remove(engine, "before_cursor_execute", listener)
+    if reference:
+        assert status == "in_review" and holder == reviewer_id
+    return reference
+
+
+def test_the_first_waiting_ticket_is_taken_in_one_update(pg_app):
+    first, second = waiting_tickets(pg_app, 2)
+    (rita,) = reviewers(pg_app, 1)
+    sent: list[str] = []
+    assert claim(pg_app, rita, sent) == first
+    takes = [s for s in sent if s.startswith("UPDATE tickets SET status")]
+    assert len(takes) == 1 and "FOR UPDATE SKIP LOCKED" in takes[0] and "RETURNING" in takes[0]
+    # No separate pick and no reload of the ticket after taking it.
+    assert not any(s.startswith("SELECT tickets.id FROM tickets") for s in sent), sent
+    assert claim(pg_app, rita) == second
+    assert claim(pg_app, rita) is None  # nothing waits
+
+
+def test_concurrent_claimers_never_take_one_ticket_twice(pg_app):
+    references = waiting_tickets(pg_app, 6)
+    ids = reviewers(pg_app, 6)
+    got: list[str | None] = []
+    start = threading.Barrier(len(ids))
+
+    def one(reviewer_id: int) -> None:
+        start.wait()
+        got.append(claim(pg_app, reviewer_id))
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(r for r in got if r) == sorted(references)

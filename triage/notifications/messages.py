@@ -1,0 +1,108 @@
+"""The emails themselves: subject, plain text and HTML from templates/email/, in the
+ticket's language, with links to this service's public address (`PUBLIC_URL`).
+
+English only for now: `language` reaches every template and the Content-Language header,
+so translated templates can be chosen by it later.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import current_app
+from flask_mailman import EmailMultiAlternatives
+
+from triage.evidence.reasons import REASONS
+from triage.notifications.models import Notification
+from triage.requirements import MATERIALS
+from triage.secrets import random_code
+from triage.tickets.models import Ticket
+
+TYPE_WORDS = {
+    "account_change": "change the phone number or email address of your account",
+    "unfreeze": "restore your restricted or frozen account",
+}
+
+
+def _subject(kind: str, reference: str, context: dict[str, Any]) -> str:
+    if kind == "ticket_created":
+        return f"Your ticket {reference}: how to come back to it"
+    if kind == "materials_requested":
+        return f"Ticket {reference}: we need more from you"
+    if kind == "file_rejected":
+        return f"Ticket {reference}: a file could not be accepted"
+    if kind == "decision":
+        verdict = "approved" if context.get("decision") == "approved" else "not approved"
+        return f"Ticket {reference}: your request was {verdict}"
+    return f"Your private link to ticket {reference}"
+
+
+def public_link(endpoint: str, **values: Any) -> str:
+    """An absolute URL of `endpoint` at `PUBLIC_URL` (no request needed: jobs have none)."""
+    parts = urlsplit(current_app.config["PUBLIC_URL"])
+    adapter = current_app.url_map.bind(
+        parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme or "https"
+    )
+    return adapter.build(endpoint, values, force_external=True)
+
+
+def message_context(row: Notification, ticket: Ticket) -> dict[str, Any]:
+    """What the templates of `row.kind` read (plain data; no access code)."""
+    context = dict(row.context or {})
+    materials = [
+        {"key": key, "label": MATERIALS[key].label if key in MATERIALS else key}
+        for key in context.get("materials", [])
+    ]
+    material = context.get("material")
+    return {
+        "kind": row.kind,
+        "language": row.language,
+        "reference": ticket.reference,
+        "type_words": TYPE_WORDS.get(ticket.type, "look at your account"),
+        "resume_url": public_link("tickets.resume", reference=ticket.reference),
+        "resend_url": public_link("notifications.resend_link", reference=ticket.reference),
+        "materials": materials,
+        "message": context.get("message"),
+        "filename": context.get("filename"),
+        "material_label": MATERIALS[material].label if material in MATERIALS else material,
+        "reason": REASONS.get(context.get("reason") or "", ""),
+        "note": context.get("note"),
+        "decision": context.get("decision"),
+    }
+
+
+def message_id(row: Notification) -> str:
+    """The same Message-ID at every attempt, so a message sent twice shows once."""
+    host = urlsplit(current_app.config["PUBLIC_URL"]).hostname or "localhost"
+    return f"<notification-{row.id}@{host}>"
+
+
+def build_message(row: Notification, ticket: Ticket) -> tuple[EmailMultiAlternatives, str | None]:
+    """The email of `row`, and the new access code it carries (access_link only, else None).
+
+    A new code is made for each attempt; the caller stores its hash once the message is
+    sent, so the code exists only in the message.
+    """
+    context = message_context(row, ticket)
+    new_code = None
+    if row.kind == "access_link":
+        new_code = random_code()
+        context["code"] = new_code
+        # The code rides in the fragment, which browsers never send to a server.
+        context["private_link"] = public_link("tickets.resume") + f"#{ticket.reference}:{new_code}"
+    env = current_app.jinja_env
+    text = env.get_template(f"email/{row.kind}.txt").render(**context)
+    html = env.get_template(f"email/{row.kind}.html").render(**context)
+    message = EmailMultiAlternatives(
+        subject=_subject(row.kind, ticket.reference, context),
+        body=text,
+        to=[row.recipient],
+        headers={
+            "Message-ID": message_id(row),
+            "Content-Language": row.language.replace("_", "-"),
+            "Auto-Submitted": "auto-generated",
+        },
+    )
+    message.attach_alternative(html, "text/html")
+    return message, new_code
