@@ -76,6 +76,17 @@ def test_the_ticket_keeps_the_language_it_was_filed_in(app, client, smtp):
     [message] = smtp.wait_for(1)
     assert message["Content-Language"] == "es"
     assert '<html lang="es">' in html_part(message)
+    reference = response.json["reference"]
+    assert message["Subject"] == f"Su solicitud {reference}: cómo volver a ella"
+    assert "Recibimos su solicitud" in html_part(message)
+
+
+def test_an_email_is_written_in_chinese_for_a_ticket_filed_in_chinese(app, client, smtp):
+    response = client.post("/api/v1/tickets?lang=zh_Hans", json=UNFREEZE_WITH_CARD)
+    assert response.status_code == 201
+    [message] = smtp.wait_for(1)
+    assert message["Subject"].strip() == f"您的工单 {response.json['reference']}：如何再次访问"
+    assert message["Content-Language"] == "zh-Hans"
 
 
 def test_materials_requested_a_file_rejected_and_the_decision_are_each_emailed(

@@ -9,7 +9,6 @@ and API error messages are translated; error `code`s never are. Catalogs live in
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -28,8 +27,9 @@ from flask import (
 )
 from flask_babel import Babel, format_date, format_time, get_locale, gettext
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-TRANSLATIONS = ROOT / "translations"
+from triage.paths import shipped
+
+TRANSLATIONS = shipped("translations")  # in the wheel, or at the checkout's root
 
 # Locale → the name a speaker of it reads in the switcher (always in its own language).
 LANGUAGES: dict[str, str] = {"en": "English", "zh_Hans": "简体中文", "es": "Español"}

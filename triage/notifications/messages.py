@@ -1,8 +1,8 @@
 """The emails themselves: subject, plain text and HTML from templates/email/, in the
 ticket's language, with links to this service's public address (`PUBLIC_URL`).
 
-English only for now: `language` reaches every template and the Content-Language header,
-so translated templates can be chosen by it later.
+Rendered under the ticket's locale (Flask-Babel's `force_locale`): the templates' `trans`
+blocks, the vocabulary they show (`|t`) and the subject come from translations/.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
+from flask_babel import force_locale, gettext
 from flask_mailman import EmailMultiAlternatives
 
 from triage.evidence.reasons import REASONS
@@ -26,16 +27,18 @@ TYPE_WORDS = {
 
 
 def _subject(kind: str, reference: str, context: dict[str, Any]) -> str:
+    """The subject line in the active locale (`build_message` forces the ticket's)."""
     if kind == "ticket_created":
-        return f"Your ticket {reference}: how to come back to it"
+        return gettext("Your ticket %(reference)s: how to come back to it", reference=reference)
     if kind == "materials_requested":
-        return f"Ticket {reference}: we need more from you"
+        return gettext("Ticket %(reference)s: we need more from you", reference=reference)
     if kind == "file_rejected":
-        return f"Ticket {reference}: a file could not be accepted"
+        return gettext("Ticket %(reference)s: a file could not be accepted", reference=reference)
     if kind == "decision":
-        verdict = "approved" if context.get("decision") == "approved" else "not approved"
-        return f"Ticket {reference}: your request was {verdict}"
-    return f"Your private link to ticket {reference}"
+        if context.get("decision") == "approved":
+            return gettext("Ticket %(reference)s: your request was approved", reference=reference)
+        return gettext("Ticket %(reference)s: your request was not approved", reference=reference)
+    return gettext("Your private link to ticket %(reference)s", reference=reference)
 
 
 def public_link(endpoint: str, **values: Any) -> str:
@@ -92,10 +95,13 @@ def build_message(row: Notification, ticket: Ticket) -> tuple[EmailMultiAlternat
         # The code rides in the fragment, which browsers never send to a server.
         context["private_link"] = public_link("tickets.resume") + f"#{ticket.reference}:{new_code}"
     env = current_app.jinja_env
-    text = env.get_template(f"email/{row.kind}.txt").render(**context)
-    html = env.get_template(f"email/{row.kind}.html").render(**context)
+    # Jobs have no request: the ticket's language, chosen when it was filed, is forced.
+    with force_locale(row.language or "en"):
+        text = env.get_template(f"email/{row.kind}.txt").render(**context)
+        html = env.get_template(f"email/{row.kind}.html").render(**context)
+        subject = _subject(row.kind, ticket.reference, context)
     message = EmailMultiAlternatives(
-        subject=_subject(row.kind, ticket.reference, context),
+        subject=subject,
         body=text,
         to=[row.recipient],
         headers={

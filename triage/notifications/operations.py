@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from flask import current_app, has_request_context
+from flask import current_app
 from sqlalchemy import event, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -87,10 +87,6 @@ def notify_for_event(entry: Event) -> None:
     if ticket is None:
         return
     if action == "created":
-        if has_request_context():
-            from triage.notifications.language import request_language
-
-            ticket.language = request_language()
         queue_notification(ticket, "ticket_created", reference=ticket.reference, type=ticket.type)
     elif action == "materials_requested":
         queue_notification(

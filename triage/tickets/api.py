@@ -13,12 +13,22 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify
 
 from triage.api import bearer_token, refuse_undocumented_query, reviewer_for_token
-from triage.api.openapi import CUSTOMER, CUSTOMER_OR_REVIEWER, PUBLIC, REFERENCE, api, responses
+from triage.api.openapi import (
+    CUSTOMER,
+    CUSTOMER_OR_REVIEWER,
+    EVIDENCE_ID,
+    PUBLIC,
+    REFERENCE,
+    api,
+    responses,
+)
 from triage.api.schemas import ERROR_MODELS, UNKNOWN_MATERIAL
 from triage.errors import Forbidden, InvalidRequest, NotFound, Unauthorized
 from triage.evidence.names import uploaded_name
 from triage.evidence.operations import add_evidence
+from triage.evidence.removal import remove_evidence
 from triage.extensions import db, limiter
+from triage.i18n import current_language
 from triage.requirements import FactsError, parse_facts, resolve
 from triage.tickets import operations as ops
 from triage.tickets.models import Ticket
@@ -117,7 +127,7 @@ def create(json: TicketCreate) -> tuple[Response, int]:
 
     `201` with the ticket and its access token, which is shown this once.
     """
-    new = ops.create_ticket(json)
+    new = ops.create_ticket(json, language=current_language())
     # Built before the commit, which expires the ticket: nothing is read again after it.
     body = ticket_json(new.ticket)
     db.session.commit()
@@ -162,6 +172,28 @@ def upload(reference: str, ticket: Ticket, form: EvidenceUpload) -> tuple[Respon
     body = evidence_json(item)  # before the commit expires the row and a re-read
     db.session.commit()
     return jsonify(body), 201
+
+
+@bp.delete("/tickets/<reference>/evidence/<evidence_id>")
+@code_attempts
+@customer()
+@api.validate(
+    resp=responses({200: TicketBody}, *CUSTOMER_WRITE_ERRORS),
+    tags=["Tickets"],
+    security=CUSTOMER,
+    operation_id="removeEvidence",
+    path_parameter_descriptions={**REFERENCE, **EVIDENCE_ID},
+)
+def remove(reference: str, evidence_id: str, ticket: Ticket) -> Response:
+    """Remove a file uploaded by mistake
+
+    Allowed in draft, and in needs_more_info for a file no reviewer has decided on
+    (409 invalid_state otherwise). The history records `evidence_removed`; the stored file
+    is deleted after the commit.
+    """
+    remove_evidence(ticket, evidence_id)
+    db.session.commit()
+    return jsonify(ticket_json(ticket))
 
 
 @bp.put("/tickets/<reference>/information")

@@ -112,8 +112,12 @@ def validate_new_ticket(data: Mapping[str, Any] | TicketCreate) -> TicketRequest
     )
 
 
-def create_ticket(data: Mapping[str, Any]) -> NewTicket:
-    """Validate a creation request (api.md `POST /tickets`) and add the ticket."""
+def create_ticket(data: Mapping[str, Any], language: str = "en") -> NewTicket:
+    """Validate a creation request (api.md `POST /tickets`) and add the ticket.
+
+    `language`: the customer's locale ("en", "zh_Hans", "es"; api.md "Languages"), which
+    the ticket's emails are written in.
+    """
     valid = validate_new_ticket(data)
     resolution = resolve(valid.facts)
     code = random_code()
@@ -136,6 +140,7 @@ def create_ticket(data: Mapping[str, Any]) -> NewTicket:
         priority_rank=PRIORITIES.index("normal"),
         evidence_count=0,
         evidence_bytes=0,
+        language=language,
     )
     db.session.add(ticket)
     db.session.flush()

@@ -68,7 +68,7 @@ TRANSITIONS: dict[str, Transition] = {
 class StatusWords:
     """What each reader is told about one status."""
 
-    customer: str  # the customer's page (the source article's "pending verification")
+    customer: str  # the customer's page: plain words, never "pending verification" jargon
     reviewer: str  # the reviewers' pages
     while_: str  # completes "You cannot <action> while the ticket is ..."
     # Completes a reviewer's "You cannot <action> now: ..." for a ticket not in review.
@@ -77,30 +77,30 @@ class StatusWords:
 
 WORDS: dict[str, StatusWords] = {
     DRAFT: StatusWords(
-        "Not sent yet: add your materials, then submit",
+        "Not sent to us yet",
         "Draft (not submitted)",
         "not sent yet",
         "the customer has not submitted it yet",
     ),
     AWAITING_REVIEW: StatusWords(
-        "Submitted: waiting for a reviewer (pending verification)",
+        "We are checking your documents",
         "Waiting in the queue",
         "submitted and waiting for a reviewer",
         "it is waiting in the queue: take it first",
     ),
     IN_REVIEW: StatusWords(
-        "A reviewer is checking your materials",
+        "We are checking your documents",
         "In review",
         "submitted and being checked by a reviewer",
     ),
     NEEDS_MORE_INFO: StatusWords(
-        "Verification incomplete: we need something more from you",
+        "We need something more from you",
         "Waiting for the customer",
         "waiting for more materials from you",
         "it is waiting for the customer's answer to a request",
     ),
     APPROVED: StatusWords("Approved", "Approved", "approved", "it has already been approved"),
-    REJECTED: StatusWords("Rejected", "Rejected", "rejected", "it has already been rejected"),
+    REJECTED: StatusWords("Not approved", "Rejected", "rejected", "it has already been rejected"),
     WITHDRAWN: StatusWords(
         "Withdrawn", "Withdrawn by the customer", "withdrawn", "the customer withdrew it"
     ),

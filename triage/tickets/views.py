@@ -38,7 +38,7 @@ from triage.evidence.names import uploaded_name
 from triage.evidence.operations import add_evidence
 from triage.evidence.removal import removable, remove_evidence
 from triage.extensions import db, limiter
-from triage.i18n import error_message, short_label, translate
+from triage.i18n import current_language, error_message, short_label, translate
 from triage.requirements import MATERIALS, FactsError, Resolution, parse_facts, resolve
 from triage.requirements.rules import NO_RULE_MESSAGE
 from triage.security import forget_ticket, grant_ticket, holds_ticket, new_ticket_code
@@ -128,7 +128,7 @@ def new(ticket_type: str):
     form_ok = form.validate()
     try:
         if form_ok:
-            new_ticket = ops.create_ticket(payload)
+            new_ticket = ops.create_ticket(payload, language=current_language())
         else:
             ops.validate_new_ticket(payload)  # every remaining problem, in one round
     except InvalidRequest as exc:
