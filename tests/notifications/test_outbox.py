@@ -85,7 +85,7 @@ def test_an_email_is_written_in_chinese_for_a_ticket_filed_in_chinese(app, clien
     response = client.post("/api/v1/tickets?lang=zh_Hans", json=UNFREEZE_WITH_CARD)
     assert response.status_code == 201
     [message] = smtp.wait_for(1)
-    assert message["Subject"].strip() == f"您的工单 {response.json['reference']}：如何再次访问"
+    assert message["Subject"].strip() == f"您的工单 {response.json['reference']}：如何再次访问"  # noqa: RUF001 - Chinese punctuation
     assert message["Content-Language"] == "zh-Hans"
 
 
