@@ -29,6 +29,9 @@ def test_production_ignores_bench_endpoints_in_the_environment(monkeypatch, tmp_
     monkeypatch.setenv("SECRET_KEY", "bench-test-secret")
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'p.db'}")
     monkeypatch.setenv("EVIDENCE_DIR", str(tmp_path / "evidence"))
+    monkeypatch.setenv("CELERY_BROKER_URL", "memory://")
+    monkeypatch.setenv("MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setenv("PUBLIC_URL", "https://triage.example")
     app = create_app()
     assert app.config["BENCH_ENDPOINTS"] is False
     assert "bench" not in app.blueprints

@@ -13,8 +13,8 @@ class StatusEntry(BaseModel):
 
 
 class TransitionEntry(BaseModel):
-    from_: list[str] = Field(alias="from")
-    to: str
+    from_: list[str] = Field(alias="from", description="The statuses the action may start in")
+    to: str | None = Field(description="The status it leaves; null when it keeps the status")
 
 
 class ReasonEntry(BaseModel):
