@@ -13,7 +13,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
-from triage.errors import STATUS, ServiceUnavailable, TriageError
+from triage.errors import STATUS, Msg, ServiceUnavailable, TriageError
 from triage.evidence.checks import FileRefused
 from triage.evidence.policy import MAX_FILE_BYTES, format_size
 from triage.extensions import db
@@ -32,8 +32,12 @@ _HTTP_WORDS = {
     404: "There is nothing here. If you followed a link to a ticket, open it again with "
     "its reference and access code.",
     405: "This address does not accept that kind of request.",
-    413: "The upload is too large. Each file may be at most "
-    f"{format_size(MAX_FILE_BYTES)} ({MAX_FILE_BYTES:,} bytes); send files one at a time.",
+    413: Msg(
+        "The upload is too large. Each file may be at most %(limit)s (%(bytes)s bytes); send "
+        "files one at a time.",
+        limit=format_size(MAX_FILE_BYTES),
+        bytes=f"{MAX_FILE_BYTES:,}",
+    ),
     429: "Too many attempts in a short time. Please wait a minute and try again.",
 }
 
@@ -77,18 +81,18 @@ def _note_commit(session: Session) -> None:
         g.database_committed = True
 
 
-def _kept() -> str:
+def _kept() -> Msg:
     """Whether what the caller sent was kept: true because a failed request's transaction is
     rolled back and its stored objects deleted (triage.evidence.operations), unless the
     request had already committed part of its work."""
     if request.method not in _WRITES:
-        return "Nothing was changed. Please try again in a minute."
+        return Msg("Nothing was changed. Please try again in a minute.")
     if g.get("database_committed"):
-        return (
+        return Msg(
             "Part of what you sent was saved before that happened: reload the page to see "
             "what was kept, then send the rest again in a minute."
         )
-    return "Nothing you sent was saved. Please send it again in a minute."
+    return Msg("Nothing you sent was saved. Please send it again in a minute.")
 
 
 def database_unavailable() -> ServiceUnavailable:
@@ -97,7 +101,7 @@ def database_unavailable() -> ServiceUnavailable:
     The message says what happened and, for a write, whether any of it was kept
     (api.md: "the message says so honestly"; security.md, "State, text and load").
     """
-    return ServiceUnavailable("Our database did not answer in time. " + _kept())
+    return ServiceUnavailable(Msg("Our database did not answer in time. %(kept)s", kept=_kept()))
 
 
 def register(app: Flask) -> None:
@@ -146,6 +150,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(500)
     def server_error(exc: Exception):
-        return error_response("server_error", "Something went wrong on our side. " + _kept(), 500)
+        message = Msg("Something went wrong on our side. %(kept)s", kept=_kept())
+        return error_response("server_error", message, 500)
 
     assert set(_HTTP_CODES.values()) <= set(STATUS)

@@ -31,6 +31,29 @@ STATUS = {
 }
 
 
+class Msg(str):
+    """A sentence with named values: `Msg("“%(name)s” is empty.", name=name)`.
+
+    It *is* the English text (a `str`, formatted), so code and tests that compare messages
+    see no difference; the error renderer (`triage.i18n.error_message`) looks up `template`
+    in the catalog and formats the translation with `values`. A value that is itself a
+    `Msg` (a file kind, an advice) is translated too; other values (a file name) are not.
+    `Msg` is a Babel extraction keyword, so a literal template is extracted, and a
+    `Msg("word")` without values marks vocabulary. Keep values out of the error's `extra`,
+    which is the JSON envelope's.
+    """
+
+    template: str
+    values: dict[str, Any]
+
+    def __new__(cls, template: str, **values: Any) -> Msg:
+        text = template % values if values else template
+        self = super().__new__(cls, text)
+        self.template = template
+        self.values = values
+        return self
+
+
 class TriageError(Exception):
     """The root of the app's domain errors; `to_json` is api.md's error envelope."""
 

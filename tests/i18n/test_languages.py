@@ -111,8 +111,8 @@ def test_an_error_without_its_own_translation_still_answers_in_the_language(make
         content_type="multipart/form-data",
     )
     error = response.json["error"]
-    assert error["code"] == "empty_file"  # the English message names the file: no catalog entry
-    assert "vacío" in error["message"]
+    assert error["code"] == "empty_file"  # its template is translated, the file name kept
+    assert "“empty.jpg” está vacío" in error["message"]
 
 
 def test_sizes_and_dates_follow_the_language(app):

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import magic
 
-from triage.errors import FileRefused
+from triage.errors import FileRefused, Msg
 from triage.evidence import images, names, office, pdf
 from triage.evidence.names import sanitise_filename
 from triage.evidence.policy import (
@@ -99,25 +99,30 @@ _STRUCTURE_CHECKS: dict[str, Callable[[bytes], None]] = {
 # only under .docx and .odt, and only when the structure check finds the document.)
 _NEVER_ACCEPTED = frozenset({"text/html", "image/svg+xml"})
 
-_PHOTO_HELP = "Please upload a photo or scan saved as .jpg, .png or .pdf."
-_DOCUMENT_HELP = "Please upload the document saved as .pdf, .docx, .doc or .odt."
-_ALLOWED_LIST = extension_words()
+_PHOTO_HELP = Msg("Please upload a photo or scan saved as .jpg, .png or .pdf.")
+_DOCUMENT_HELP = Msg("Please upload the document saved as .pdf, .docx, .doc or .odt.")
+# ".jpg, .png, … or .odt", with the "or" translatable (the policy's own words in English).
+_ALLOWED_LIST = Msg(
+    "%(some)s or %(last)s",
+    some=extension_words()[: extension_words().rindex(" or ")],
+    last=extension_words()[extension_words().rindex(" or ") + 4 :],
+)
 
 
 @dataclass(frozen=True)
 class _Kind:
-    label: str  # completes "… is not <label>"
+    label: Msg  # completes "… is not <label>"
     extension: str  # the extension we suggest for this content
     content_type: str  # canonical type stored for it
-    help: str
+    help: Msg
 
 
-_JPEG = _Kind("a JPEG image", ".jpg", "image/jpeg", _PHOTO_HELP)
-_PNG = _Kind("a PNG image", ".png", "image/png", _PHOTO_HELP)
-_PDF = _Kind("a PDF document", ".pdf", "application/pdf", _PHOTO_HELP)
-_DOC = _Kind("a Word 97-2003 document (.doc)", ".doc", "application/msword", _DOCUMENT_HELP)
-_DOCX = _Kind("a Word document (.docx)", ".docx", DOCX_TYPE, _DOCUMENT_HELP)
-_ODT = _Kind("an OpenDocument text (.odt)", ".odt", ODT_TYPE, _DOCUMENT_HELP)
+_JPEG = _Kind(Msg("a JPEG image"), ".jpg", "image/jpeg", _PHOTO_HELP)
+_PNG = _Kind(Msg("a PNG image"), ".png", "image/png", _PHOTO_HELP)
+_PDF = _Kind(Msg("a PDF document"), ".pdf", "application/pdf", _PHOTO_HELP)
+_DOC = _Kind(Msg("a Word 97-2003 document (.doc)"), ".doc", "application/msword", _DOCUMENT_HELP)
+_DOCX = _Kind(Msg("a Word document (.docx)"), ".docx", DOCX_TYPE, _DOCUMENT_HELP)
+_ODT = _Kind(Msg("an OpenDocument text (.odt)"), ".odt", ODT_TYPE, _DOCUMENT_HELP)
 _KINDS: dict[str, _Kind] = {
     "jpg": _JPEG,
     "jpeg": _JPEG,
@@ -128,15 +133,15 @@ _KINDS: dict[str, _Kind] = {
     "odt": _ODT,
 }
 
-_EXECUTABLE = "a program (executable file)"
-_DESCRIPTIONS: dict[str, str] = {
-    "text/html": "a web page (HTML)",
-    "image/svg+xml": "an SVG drawing",
-    "application/octet-stream": "data we cannot recognise",
-    "application/zip": "a compressed archive (ZIP)",
-    "application/x-ole-storage": "an Office file of an unknown kind",
-    "application/vnd.ms-word.document.macroenabled.12": "a Word document with macros (.docm)",
-    "text/plain": "plain text",
+_EXECUTABLE = Msg("a program (executable file)")
+_DESCRIPTIONS: dict[str, Msg] = {
+    "text/html": Msg("a web page (HTML)"),
+    "image/svg+xml": Msg("an SVG drawing"),
+    "application/octet-stream": Msg("data we cannot recognise"),
+    "application/zip": Msg("a compressed archive (ZIP)"),
+    "application/x-ole-storage": Msg("an Office file of an unknown kind"),
+    "application/vnd.ms-word.document.macroenabled.12": Msg("a Word document with macros (.docm)"),
+    "text/plain": Msg("plain text"),
     "application/x-executable": _EXECUTABLE,
     "application/x-pie-executable": _EXECUTABLE,
     "application/x-sharedlib": _EXECUTABLE,
@@ -144,25 +149,30 @@ _DESCRIPTIONS: dict[str, str] = {
     "application/x-msdownload": _EXECUTABLE,
     "application/vnd.microsoft.portable-executable": _EXECUTABLE,
     "application/x-mach-binary": _EXECUTABLE,
-    "image/gif": "a GIF image",
-    "image/webp": "a WebP image",
-    "image/heic": "a HEIC photo",
-    "image/tiff": "a TIFF image",
-    "image/bmp": "a BMP image",
+    "image/gif": Msg("a GIF image"),
+    "image/webp": Msg("a WebP image"),
+    "image/heic": Msg("a HEIC photo"),
+    "image/tiff": Msg("a TIFF image"),
+    "image/bmp": Msg("a BMP image"),
     **{kind.content_type: kind.label for kind in _KINDS.values()},
 }
 
 
-def _describe(sniffed: str) -> str:
+def _describe(sniffed: str) -> Msg:
     if sniffed in _DESCRIPTIONS:
         return _DESCRIPTIONS[sniffed]
     if sniffed.startswith("image/"):
-        return "an image in a format we cannot accept"
+        return Msg("an image in a format we cannot accept")
     if sniffed.startswith("text/"):
-        return "a text file"
+        return Msg("a text file")
     if sniffed.startswith(("audio/", "video/")):
-        return "a sound or video recording"
-    return "a kind of file we cannot accept"
+        return Msg("a sound or video recording")
+    return Msg("a kind of file we cannot accept")
+
+
+def _msg(text: str) -> Msg:
+    """A problem or advice of the structure checks as a catalog entry (it may be one)."""
+    return text if isinstance(text, Msg) else Msg(text)
 
 
 # --- names ----------------------------------------------------------------------------------
@@ -173,30 +183,53 @@ def _check_name(original_name: str) -> tuple[str, str]:
     if names.has_control(original_name):
         raise FileRefused(
             "invalid_request",
-            f"The file name “{names.shown(original_name)}” contains hidden control "
-            "characters. Please rename the file and upload it again.",
+            Msg(
+                "The file name “%(name)s” contains hidden control characters. Please rename "
+                "the file and upload it again.",
+                name=names.shown(original_name),
+            ),
         )
     display = sanitise_filename(original_name)
     if not display:
         shown = names.shown(original_name)
-        subject = f"“{shown}”" if shown else "The file you chose"
         raise FileRefused(
             "unsupported_file_type",
-            f"{subject} has no usable file name. Please rename it, for example to "
-            "passport.pdf, and upload it again.",
+            Msg(
+                "“%(name)s” has no usable file name. Please rename it, for example to "
+                "passport.pdf, and upload it again.",
+                name=shown,
+            )
+            if shown
+            else Msg(
+                "The file you chose has no usable file name. Please rename it, for example "
+                "to passport.pdf, and upload it again."
+            ),
         )
     extension = names.extension_of(original_name)
     if not extension:
         raise FileRefused(
             "unsupported_file_type",
-            f"“{display}” has no file extension, so we cannot tell what kind of file it is. "
-            f"Please upload a {_ALLOWED_LIST} file.",
+            Msg(
+                "“%(name)s” has no file extension, so we cannot tell what kind of file it is. "
+                "Please upload a %(allowed)s file.",
+                name=display,
+                allowed=_ALLOWED_LIST,
+            ),
         )
     if extension not in ALLOWED_EXTENSIONS:
-        what = f"a .{extension} file" if len(extension) <= 10 else "a type of file"
+        what = (
+            Msg("a .%(extension)s file", extension=extension)
+            if len(extension) <= 10
+            else Msg("a type of file")
+        )
         raise FileRefused(
             "unsupported_file_type",
-            f"“{display}” is {what}, which we cannot accept. Please upload a {_ALLOWED_LIST} file.",
+            Msg(
+                "“%(name)s” is %(what)s, which we cannot accept. Please upload a %(allowed)s file.",
+                name=display,
+                what=what,
+                allowed=_ALLOWED_LIST,
+            ),
         )
     return display, extension
 
@@ -256,31 +289,51 @@ def _inspect(extension: str, data: bytes) -> tuple[str, ...]:
                 pdf.PDF_DAMAGED_ADVICE,
             ) from exc
         except pdf.PdfTooComplex as exc:
-            count = f" (over {pdf.MAX_PDF_OBJECTS:,} objects)" if exc.objects else ""
-            raise DamagedFile(
-                f"has too many parts for us to check{count}: it is too costly to open",
-                pdf.PDF_TOO_COMPLEX_ADVICE,
-            ) from exc
+            problem = (
+                Msg(
+                    "has too many parts for us to check (over %(objects)s objects): it is too "
+                    "costly to open",
+                    objects=f"{pdf.MAX_PDF_OBJECTS:,}",
+                )
+                if exc.objects
+                else Msg("has too many parts for us to check: it is too costly to open")
+            )
+            raise DamagedFile(problem, pdf.PDF_TOO_COMPLEX_ADVICE) from exc
     if extension in ("jpg", "jpeg", "png"):
         try:
             images.inspect_image(data, "PNG" if extension == "png" else "JPEG")
         except images.ImageTooLarge as exc:
-            size = f" ({exc.width:,} x {exc.height:,} pixels)" if exc.width else ""
             limit = images.MAX_IMAGE_PIXELS // 1_000_000
-            raise DamagedFile(
-                f"has too many pixels for us to check{size}: the limit is {limit} megapixels",
-                images.IMAGE_TOO_LARGE_ADVICE,
-            ) from exc
-        except images.ImageTooCostly as exc:
-            scans = (
-                f"more than {images.MAX_JPEG_SCANS}"
-                if exc.scans > images.MAX_JPEG_SCANS
-                else f"{exc.scans}"
+            problem = (
+                Msg(
+                    "has too many pixels for us to check (%(width)s x %(height)s pixels): the "
+                    "limit is %(limit)s megapixels",
+                    width=f"{exc.width:,}",
+                    height=f"{exc.height:,}",
+                    limit=limit,
+                )
+                if exc.width
+                else Msg(
+                    "has too many pixels for us to check: the limit is %(limit)s megapixels",
+                    limit=limit,
+                )
             )
-            raise DamagedFile(
-                f"is a progressive JPEG of {scans} scans, too many for us to check at its size",
-                images.IMAGE_TOO_COSTLY_ADVICE,
-            ) from exc
+            raise DamagedFile(problem, images.IMAGE_TOO_LARGE_ADVICE) from exc
+        except images.ImageTooCostly as exc:
+            problem = (
+                Msg(
+                    "is a progressive JPEG of more than %(scans)s scans, too many for us to "
+                    "check at its size",
+                    scans=images.MAX_JPEG_SCANS,
+                )
+                if exc.scans > images.MAX_JPEG_SCANS
+                else Msg(
+                    "is a progressive JPEG of %(scans)s scans, too many for us to check at its "
+                    "size",
+                    scans=exc.scans,
+                )
+            )
+            raise DamagedFile(problem, images.IMAGE_TOO_COSTLY_ADVICE) from exc
         except images.ImageDamaged as exc:
             raise DamagedFile(
                 "is damaged or incomplete: the image does not load completely",
@@ -308,18 +361,34 @@ def _check_content(name: str, extension: str, data: bytes) -> tuple[str, ...]:
         if actual is not None:
             raise FileRefused(
                 "file_type_mismatch",
-                f"“{name}” is {actual.label}, not {expected.label}. Please rename it so that "
-                f"it ends in {actual.extension} and upload it again.",
+                Msg(
+                    "“%(name)s” is %(actual)s, not %(expected)s. Please rename it so that it "
+                    "ends in %(extension)s and upload it again.",
+                    name=name,
+                    actual=actual.label,
+                    expected=expected.label,
+                    extension=actual.extension,
+                ),
             )
     if problem is not None:
         raise FileRefused(
             "unsupported_file_type",
-            f"“{name}” cannot be accepted because {problem.reason}. {expected.help}",
+            Msg(
+                "“%(name)s” cannot be accepted because %(reason)s. %(help)s",
+                name=name,
+                reason=_msg(problem.reason),
+                help=expected.help,
+            ),
         )
     raise FileRefused(
         "unsupported_file_type",
-        f"“{name}” is not {expected.label}: its content looks like {_describe(sniffed)}. "
-        f"{expected.help}",
+        Msg(
+            "“%(name)s” is not %(expected)s: its content looks like %(actual)s. %(help)s",
+            name=name,
+            expected=expected.label,
+            actual=_describe(sniffed),
+            help=expected.help,
+        ),
     )
 
 
@@ -358,19 +427,32 @@ def check_upload(original_name: str, data: bytes, max_bytes: int = MAX_FILE_BYTE
     name, extension = _check_name(original_name)
     if not data:
         raise FileRefused(
-            "empty_file", f"“{name}” is empty (0 bytes). Please check the file and upload it again."
+            "empty_file",
+            Msg(
+                "“%(name)s” is empty (0 bytes). Please check the file and upload it again.",
+                name=name,
+            ),
         )
     if len(data) > max_bytes:
         raise FileRefused(
             "file_too_large",
-            f"“{name}” is larger than the {_format_size(max_bytes)} limit for one file. "
-            "Please upload a smaller file, for example a scan at a lower resolution.",
+            Msg(
+                "“%(name)s” is larger than the %(limit)s limit for one file. Please upload a "
+                "smaller file, for example a scan at a lower resolution.",
+                name=name,
+                limit=_format_size(max_bytes),
+            ),
         )
     data = bytes(data)
     try:
         warnings = _check_content(name, extension, data)
     except UnusableFile as unusable:
-        message = f"“{name}” {unusable.problem}. {unusable.advice}"
+        message = Msg(
+            "“%(name)s” %(problem)s. %(advice)s",
+            name=name,
+            problem=_msg(unusable.problem),
+            advice=_msg(unusable.advice),
+        )
         raise FileRefused(unusable.code, message) from None
     return CheckedFile(
         data=data,

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from storage import EvidenceStore, StorageError, new_key
-from triage.errors import StoreUnavailable, UnknownMaterial
+from triage.errors import Msg, StoreUnavailable, UnknownMaterial
 from triage.evidence.checks import FileRefused, check_upload, read_limited
 from triage.evidence.models import Evidence
 from triage.extensions import db
@@ -59,11 +59,17 @@ def add_evidence(
     """
     st.require(ticket.status, st.EDITABLE, "add files")  # early answer; the UPDATE decides
     if material not in DOCUMENT_KEYS:
-        hint = ""
+        # A short excerpt only: the key was 400 KB once.
         if material in INFORMATION_KEYS:
-            hint = " It is an information item: type it in the information form instead."
-        raise UnknownMaterial(  # a short excerpt only: the key was 400 KB once
-            f"“{excerpt(material)}” is not a document this product knows.{hint}"
+            raise UnknownMaterial(
+                Msg(
+                    "“%(key)s” is not a document this product knows. It is an information "
+                    "item: type it in the information form instead.",
+                    key=excerpt(material),
+                )
+            )
+        raise UnknownMaterial(
+            Msg("“%(key)s” is not a document this product knows.", key=excerpt(material))
         )
     max_bytes = current_app.config["MAX_FILE_BYTES"]
     checked = check_upload(filename, read_limited(stream, max_bytes), max_bytes)
@@ -160,9 +166,15 @@ def _take_ticket_for_upload(ticket: Ticket, size: int) -> None:
     count, total = row.evidence_count, row.evidence_bytes
     raise FileRefused(
         "file_too_large",
-        f"This ticket already holds {count} files ({_size(total)}); a ticket may hold "
-        f"at most {max_files} files and {_size(max_bytes)} in all. Ask the reviewer if "
-        "you need to send more.",
+        Msg(
+            "This ticket already holds %(count)s files (%(size)s); a ticket may hold at most "
+            "%(max_files)s files and %(max_size)s in all. Ask the reviewer if you need to "
+            "send more.",
+            count=count,
+            size=_size(total),
+            max_files=max_files,
+            max_size=_size(max_bytes),
+        ),
     )
 
 

@@ -25,8 +25,9 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import Babel, format_date, format_time, get_locale, gettext
+from flask_babel import Babel, format_date, format_time, get_locale, get_translations, gettext
 
+from triage.errors import Msg
 from triage.paths import shipped
 
 TRANSLATIONS = shipped("translations")  # in the wheel, or at the checkout's root
@@ -172,14 +173,48 @@ GENERIC_MESSAGES: dict[str, str] = {
 def error_message(code: str, message: str) -> str:
     """An error's message in the request's language; its code is never touched.
 
-    A message built from a template and a value (a file name) has no catalog entry: in
-    English it is kept as it is, elsewhere the code's general sentence stands in for it.
+    A `Msg` (a template and its values, a file name say) is translated as its template and
+    then filled in. A message the catalog does not know (built some other way, or with a
+    part that has no translation) is kept as it is in English; elsewhere the code's general
+    sentence stands in for it.
     """
+    if isinstance(message, Msg):
+        filled = _fill(message)
+        if filled is not None:
+            return filled
+        generic = GENERIC_MESSAGES.get(code)
+        return translate(generic) if generic else str(message)
     translated = translate(message)
     if translated != message or current_language() == DEFAULT:
         return translated
     generic = GENERIC_MESSAGES.get(code)
     return translate(generic) if generic else message
+
+
+def _in_catalog(text: str) -> bool:
+    """Whether the request's catalog has `text` (a translation may equal its msgid, as
+    "“%(name)s” %(problem)s. %(advice)s" does in Spanish)."""
+    # gettext has no public membership test; `_catalog` is the dict every GNUTranslations
+    # (and Babel's subclass, which Flask-Babel merges into) keeps its messages in.
+    catalog = getattr(get_translations(), "_catalog", None)
+    return text in catalog if catalog is not None else translate(text) != text
+
+
+def _fill(message: Msg) -> str | None:
+    """`message` in the request's language, or None if a part of it has no translation."""
+    if current_language() == DEFAULT:
+        return str(message)
+    if not _in_catalog(message.template):
+        return None
+    template = translate(message.template)
+    values: dict[str, Any] = {}
+    for key, value in message.values.items():
+        if isinstance(value, Msg):
+            value = _fill(value)
+            if value is None:
+                return None
+        values[key] = value
+    return template % values if values else template
 
 
 def _safe_target(target: str | None) -> str:

@@ -6,7 +6,9 @@ without edits at their sources:
 
 - error messages raised as `InvalidRequest("...")`, `FileRefused(code, "...")` and the
   like (the error classes are extraction keywords), translated where the error envelope is
-  rendered (`triage.errorpages`);
+  rendered (`triage.errorpages`); a message with values is a `Msg("“%(name)s” …", name=…)`
+  (`triage.errors.Msg`, also a keyword): its template is the msgid, its values are filled
+  in after translation, and a value that is itself a `Msg` is translated too;
 - vocabulary tables such as the rejection reasons or the material labels: the string
   values of the module-level names `babel.cfg` lists (`extract_vocabulary`), translated
   when a page shows them (the `t` template filter).
@@ -49,6 +51,11 @@ ERROR_KEYWORDS: dict[str, Any] = {
         "RateLimited",
         "ServiceUnavailable",
         "StoreUnavailable",
+        "Msg",
+        # The upload checks' parts of a refusal ("“name” <problem>. <advice>").
+        "StructureError",
+        "PasswordProtected",
+        "DamagedFile",
     )
 } | {"FileRefused": (2,)}
 KEYWORDS: dict[str, Any] = {

@@ -13,6 +13,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from triage.errors import (
     InvalidRequest,
+    Msg,
     NotFound,
     RequirementsNotMet,
     Unauthorized,
@@ -198,7 +199,7 @@ def update_information(ticket: Ticket, values: Mapping[str, Any], actor: str = C
     unknown = sorted(k for k in values if k not in MATERIALS)
     if unknown:
         raise UnknownMaterial(
-            f"“{excerpt(unknown[0])}” is not a material this product knows.",
+            Msg("“%(key)s” is not a material this product knows.", key=excerpt(unknown[0])),
             fields={excerpt(k): "is not a known material key" for k in unknown[:20]},
         )
     try:

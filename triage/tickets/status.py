@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from triage.errors import InvalidState
+from triage.errors import InvalidState, Msg
 
 DRAFT = "draft"
 AWAITING_REVIEW = "awaiting_review"
@@ -47,9 +47,11 @@ class Transition:
 
 TRANSITIONS: dict[str, Transition] = {
     # The customer's.
-    "submit": Transition((DRAFT,), AWAITING_REVIEW, "submit"),
-    "resubmit": Transition((NEEDS_MORE_INFO,), AWAITING_REVIEW, "submit"),
-    "withdraw": Transition(WITHDRAWABLE, WITHDRAWN, "withdraw"),
+    # Msg marks a one-word phrase for translation (the vocabulary extractor skips single
+    # lower-case words, which are mostly keys).
+    "submit": Transition((DRAFT,), AWAITING_REVIEW, Msg("submit")),
+    "resubmit": Transition((NEEDS_MORE_INFO,), AWAITING_REVIEW, Msg("submit")),
+    "withdraw": Transition(WITHDRAWABLE, WITHDRAWN, Msg("withdraw")),
     "upload": Transition(EDITABLE, None, "add files"),
     "change_information": Transition(EDITABLE, None, "change the information"),
     # Reviewers' (each also conditioned on the claim: see triage.review.operations).
@@ -99,10 +101,12 @@ WORDS: dict[str, StatusWords] = {
         "waiting for more materials from you",
         "it is waiting for the customer's answer to a request",
     ),
-    APPROVED: StatusWords("Approved", "Approved", "approved", "it has already been approved"),
-    REJECTED: StatusWords("Not approved", "Rejected", "rejected", "it has already been rejected"),
+    APPROVED: StatusWords("Approved", "Approved", Msg("approved"), "it has already been approved"),
+    REJECTED: StatusWords(
+        "Not approved", "Rejected", Msg("rejected"), "it has already been rejected"
+    ),
     WITHDRAWN: StatusWords(
-        "Withdrawn", "Withdrawn by the customer", "withdrawn", "the customer withdrew it"
+        "Withdrawn", "Withdrawn by the customer", Msg("withdrawn"), "the customer withdrew it"
     ),
 }
 assert tuple(WORDS) == STATUSES
@@ -137,7 +141,13 @@ def to_json() -> dict[str, object]:
 
 def refusal(status: str, action: str) -> InvalidState:
     """`409 invalid_state`: "You cannot <action> while the ticket is <status in words>."."""
-    return InvalidState(f"You cannot {action} while the ticket is {WORDS[status].while_}.")
+    return InvalidState(
+        Msg(
+            "You cannot %(action)s while the ticket is %(status)s.",
+            action=Msg(action),
+            status=Msg(WORDS[status].while_),
+        )
+    )
 
 
 def require(status: str, allowed: tuple[str, ...], action: str) -> None:

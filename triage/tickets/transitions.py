@@ -34,7 +34,7 @@ from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import attributes
 from sqlalchemy.orm.util import identity_key
 
-from triage.errors import InvalidState
+from triage.errors import InvalidState, Msg
 from triage.extensions import db
 from triage.tickets.models import Ticket
 from triage.tickets.status import TRANSITIONS, refusal
@@ -124,7 +124,10 @@ def lost(ticket_id: str, action: str) -> InvalidState:
     status = db.session.scalar(select(Ticket.status).where(Ticket.id == ticket_id))
     if status is None or status in rule.start:
         return InvalidState(
-            f"You cannot {rule.doing} now: the ticket changed while you were working on it "
-            "(another reviewer took it, or the claim lapsed). Reload it and try again."
+            Msg(
+                "You cannot %(action)s now: the ticket changed while you were working on it "
+                "(another reviewer took it, or the claim lapsed). Reload it and try again.",
+                action=Msg(rule.doing),
+            )
         )
     return refusal(status, rule.doing)

@@ -222,16 +222,7 @@ def claim_next(reviewer: Reviewer, ticket_type: str | None = None) -> Ticket | N
             return None
         now = utcnow()
         if _take(ticket_id, reviewer, now, "claim", Ticket.claimed_by_id.is_(None)):
-            ticket = db.session.get(Ticket, ticket_id, populate_existing=True)
-            record(
-                ticket.id,
-                reviewer.actor,
-                "claimed",
-                reviewer=reviewer.email,
-                expires_at=iso(ticket.claim_expires_at),
-            )
-            db.session.flush()
-            return ticket
+            return _claimed(db.session.get(Ticket, ticket_id, populate_existing=True), reviewer)
     raise InvalidState("The queue is very busy just now; try taking a ticket again.")
 
 
@@ -263,8 +254,11 @@ def _claim_in_one_statement(reviewer: Reviewer, waiting: Select) -> Ticket | Non
         .returning(Ticket),
         execution_options={"synchronize_session": False, "populate_existing": True},
     ).one_or_none()
-    if ticket is None:
-        return None
+    return None if ticket is None else _claimed(ticket, reviewer)
+
+
+def _claimed(ticket: Ticket, reviewer: Reviewer) -> Ticket:
+    """Record the claim `reviewer` just won on `ticket` (both claim paths end here)."""
     record(
         ticket.id,
         reviewer.actor,
