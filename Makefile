@@ -62,7 +62,7 @@ db-upgrade: install
 # (a SQLite file in instance/, no Redis; CELERY_BROKER_URL names another). Ctrl-C stops both.
 run: db-upgrade
 	@$(BIN)/celery -A wsgi.celery worker --beat --loglevel=INFO --concurrency=2 & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	trap 'kill $$worker 2>/dev/null; for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 $$worker 2>/dev/null || break; sleep 1; done; kill -9 $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
 
 test: install browser-deps proxy-deps
