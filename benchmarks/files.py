@@ -111,27 +111,6 @@ def noise_jpeg(size: int, seed: int) -> bytes:
     return data
 
 
-def peer_files(size: int) -> list[tuple[str, str, bytes]]:
-    """One scan PDF and two JPEG photos: files both this product and django-helpdesk take."""
-    return [
-        (
-            "passport",
-            "passport-scan.pdf",
-            checked("passport-scan.pdf", scan_pdf(size, 1), "application/pdf"),
-        ),
-        (
-            "card_front",
-            "card-front.jpg",
-            checked("card-front.jpg", noise_jpeg(size, 2), "image/jpeg"),
-        ),
-        (
-            "card_transactions",
-            "card-statement.jpg",
-            checked("card-statement.jpg", noise_jpeg(size, 3), "image/jpeg"),
-        ),
-    ]
-
-
 def checked(filename: str, data: bytes, content_type: str) -> bytes:
     """`data` after making sure the real checks accept it as `content_type`."""
     result = check_upload(filename, data)
@@ -140,22 +119,30 @@ def checked(filename: str, data: bytes, content_type: str) -> bytes:
     return data
 
 
+def peer_files(size: int) -> list[tuple[str, str, bytes]]:
+    """One scan PDF and two JPEG photos: files both this product and django-helpdesk take."""
+    return _made(
+        size,
+        ("passport", "passport-scan.pdf", scan_pdf, "application/pdf"),
+        ("card_front", "card-front.jpg", noise_jpeg, "image/jpeg"),
+        ("card_transactions", "card-statement.jpg", noise_jpeg, "image/jpeg"),
+    )
+
+
 def ticket_files(size: int) -> list[tuple[str, str, bytes]]:
     """The three files of an unfreeze ticket with a card: (material, filename, bytes)."""
+    return _made(
+        size,
+        ("passport", "passport-scan.pdf", scan_pdf, "application/pdf"),
+        ("card_front", "card-front.png", noise_png, "image/png"),
+        ("card_transactions", "card-statement.pdf", scan_pdf, "application/pdf"),
+    )
+
+
+def _made(size: int, *specs: tuple) -> list[tuple[str, str, bytes]]:
+    """(material, filename, bytes) for each (material, filename, maker, content type): the
+    n-th file is made from seed n and checked by the real intake checks (`checked`)."""
     return [
-        (
-            "passport",
-            "passport-scan.pdf",
-            checked("passport-scan.pdf", scan_pdf(size, 1), "application/pdf"),
-        ),
-        (
-            "card_front",
-            "card-front.png",
-            checked("card-front.png", noise_png(size, 2), "image/png"),
-        ),
-        (
-            "card_transactions",
-            "card-statement.pdf",
-            checked("card-statement.pdf", scan_pdf(size, 3), "application/pdf"),
-        ),
+        (material, filename, checked(filename, make(size, seed), content_type))
+        for seed, (material, filename, make, content_type) in enumerate(specs, start=1)
     ]
