@@ -35,6 +35,13 @@ def _int(environ: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, got {value!r}") from exc
 
 
+def _choice(environ: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
+    value = environ.get(name) or default
+    if value not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
 def database_url(url: str) -> str:
     # psycopg 3 is the driver we ship; plain postgres URLs would ask for psycopg2.
     for prefix in ("postgres://", "postgresql://"):
@@ -188,6 +195,17 @@ def load_config(environ: Mapping[str, str], instance_path: str | Path) -> dict[s
         or "Evidence triage <no-reply@localhost>",
         "MAIL_TIMEOUT": _int(environ, "MAIL_TIMEOUT", 30),  # seconds, each SMTP wait
         "MAIL_FILE_PATH": str(instance / "mail"),
+        # Account-recovery safeguards (recovery.md; README "Safeguards").
+        # The account directory: the table (`flask accounts import`) unless a URL is set.
+        "ACCOUNT_DIRECTORY_URL": (environ.get("ACCOUNT_DIRECTORY_URL") or "").rstrip("/") or None,
+        "ACCOUNT_DIRECTORY_TIMEOUT": _int(environ, "ACCOUNT_DIRECTORY_TIMEOUT", 3),  # seconds
+        "SECOND_APPROVAL": _choice(
+            environ, "SECOND_APPROVAL", ("account_change", "all", "flagged"), "account_change"
+        ),
+        "CHANGE_WAITING_HOURS": _int(environ, "CHANGE_WAITING_HOURS", 72),
+        "VELOCITY_LIMIT": _int(environ, "VELOCITY_LIMIT", 3),
+        "VELOCITY_WINDOW_HOURS": _int(environ, "VELOCITY_WINDOW_HOURS", 72),
+        "RETENTION_DAYS": _int(environ, "RETENTION_DAYS", 90),
     }
     if production:
         check_shared_limits(environ, _int(environ, "WEB_CONCURRENCY", 1))

@@ -83,6 +83,10 @@ def register_blueprints(app: Flask) -> None:
     from triage.jobs.views import bp as jobs_bp
     from triage.notifications.api import bp as resend_api_bp
     from triage.notifications.views import bp as resend_bp
+    from triage.recovery.api import bp as recovery_api_bp
+    from triage.recovery.views import bp as recovery_bp
+    from triage.retention.api import bp as retention_api_bp
+    from triage.retention.views import bp as retention_bp
     from triage.review.api import bp as review_api_bp
     from triage.review.views import bp as review_bp
     from triage.reviewers.views import bp as auth_bp
@@ -90,9 +94,17 @@ def register_blueprints(app: Flask) -> None:
     from triage.tickets.views import bp as tickets_bp
     from triage.vocabulary import bp as vocabulary_bp
 
-    for bp in (tickets_bp, auth_bp, review_bp, health_bp, vocabulary_bp, resend_bp, jobs_bp):
+    pages = (tickets_bp, auth_bp, review_bp, health_bp, vocabulary_bp, resend_bp, jobs_bp)
+    for bp in (*pages, recovery_bp, retention_bp):
         app.register_blueprint(bp)
-    api_blueprints = [tickets_api_bp, review_api_bp, docs_bp, resend_api_bp]
+    api_blueprints = [
+        tickets_api_bp,
+        review_api_bp,
+        docs_bp,
+        resend_api_bp,
+        recovery_api_bp,
+        retention_api_bp,
+    ]
     if app.config["BENCH_ENDPOINTS"]:
         from triage.bench import bp as bench_bp
 

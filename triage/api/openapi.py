@@ -41,6 +41,8 @@ API_BLUEPRINTS = (
     "triage.api.docs:bp",
     "triage.notifications.api:bp",
     "triage.vocabulary:bp",
+    "triage.recovery.api:bp",
+    "triage.retention.api:bp",
 )
 
 PUBLIC: list[dict[str, list[str]]] = []

@@ -40,4 +40,8 @@ class Evidence(db.Model):
     preview_error: Mapped[str | None] = mapped_column(String(200))
     preview_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
+    # recovery.md "Keeping identity documents": when the retention purge deleted the
+    # stored object and its previews; the row (name, size, type, SHA-256) stays.
+    purged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
     ticket: Mapped[Ticket] = relationship(back_populates="evidence")

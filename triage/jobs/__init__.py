@@ -115,8 +115,11 @@ def celery_init_app(app: Flask) -> Celery:
     celery_app.config_from_object(celery_config(app))
     celery_app.set_default()
     # The jobs register themselves (shared_task) on every Celery app as it is finalised.
+    import triage.accounts.tasks
     import triage.jobs.tasks
-    import triage.notifications.tasks  # noqa: F401
+    import triage.notifications.tasks
+    import triage.recovery.tasks
+    import triage.retention.tasks  # noqa: F401
 
     @worker_process_init.connect(weak=False)
     def _fresh_connections(**_: Any) -> None:

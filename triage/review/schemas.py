@@ -13,10 +13,13 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field, WithJsonSchema
 
+from triage.accounts.schemas import RecordView
 from triage.api import SWITCH_WORDS
 from triage.api.schemas import NO_DEFAULT_SHOWN, NOT_BLANK, Body, Choice, Text
 from triage.evidence.reasons import REASONS
 from triage.requirements import MATERIALS
+from triage.retention.schemas import RetentionView
+from triage.review.approval_schemas import ApprovalsView
 from triage.review.queue import MAX_LIMIT
 from triage.tickets.flags import FLAGS
 from triage.tickets.schemas import Email, Priority, Status, Ticket, TicketFlag, TicketType, Time
@@ -194,6 +197,15 @@ class ReviewTicket(Ticket):
     approval_requirement: dict[str, Any] | None = None
     authorization_letter_check: str | None = Field(
         None, description="Ruling 7: whether the seal or the signature suffices"
+    )
+    record: RecordView | None = Field(
+        None, description="The declared facts against the account's record (recovery.md)"
+    )
+    approvals: ApprovalsView | None = Field(
+        None, description="First and second approval (recovery.md, maker-checker)"
+    )
+    retention: RetentionView | None = Field(
+        None, description="Legal hold and purge of the evidence (recovery.md)"
     )
 
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from triage.accounts.serialize import record_json
 from triage.requirements import authorization_letter_check
+from triage.retention.serialize import retention_json
+from triage.review.operations.approvals import approvals_json
 from triage.tickets.checklist import TicketState, facts_of, ticket_state
 from triage.tickets.models import Ticket
 from triage.tickets.serialize import ticket_json
@@ -29,4 +32,9 @@ def review_ticket_json(ticket: Ticket, state: TicketState | None = None) -> dict
         "approval_missing": list(state.approval_missing),
         "approval_requirement": state.approval.to_json() if state.approval else None,
         "authorization_letter_check": letter_check(ticket, state),
+        # Reviewers see every flag (customers only CUSTOMER_FLAGS) and the safeguards.
+        "flags": ticket.flags,
+        "record": record_json(ticket),
+        "approvals": approvals_json(ticket),
+        "retention": retention_json(ticket),
     }

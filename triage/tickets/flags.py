@@ -22,7 +22,16 @@ FLAG_WORDS = {
     "no_matching_rule": "No standard list applies: decide what is enough",
     "repeat_request": "Another open ticket exists for the same account",
     "duplicate_evidence": "A file also appears on a ticket for another account",
+    # recovery.md
+    "facts_mismatch": "The declared facts differ from the account's record",
+    "unknown_account": "No record of this account (or the directory has not answered yet)",
+    "velocity": "Many tickets for this account or from this contact email in a short time",
+    "disputed": "The account's registered owner said “this was not me”",
+    "near_duplicate": "An image is nearly identical to one on another account's ticket",
 }
+# What a customer may see of the flags: never what the account's record says, nor what
+# other accounts' tickets hold (recovery.md: "never tells a stranger").
+CUSTOMER_FLAGS = ("incomplete", "no_matching_rule")
 FLAGS = tuple(FLAG_WORDS)
 OPEN = (st.AWAITING_REVIEW, st.IN_REVIEW, st.NEEDS_MORE_INFO)
 

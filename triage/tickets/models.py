@@ -73,6 +73,36 @@ class Ticket(db.Model):
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     decision_note: Mapped[str | None] = mapped_column(Text)
 
+    # recovery.md "Accounts of record": the account's record as read when the ticket was
+    # made (contacts kept in full here, shown only masked), how the declared facts
+    # compared (`record_status`: matched | mismatch | unknown | pending while the
+    # directory does not answer) and the differences, [{"fact", "declared", "record"}].
+    record: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    record_status: Mapped[str | None] = mapped_column(String(12), index=True)
+    record_differences: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    record_checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The contact email as matched (lower-cased, NFKC): `velocity` counts tickets by it.
+    contact_key: Mapped[str | None] = mapped_column(String(254), index=True)
+
+    # recovery.md "Second approval": the first approval (maker) and the second (checker);
+    # `second_approval_note` is also what a rejected second approval tells the first.
+    first_approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("reviewers.id"))
+    first_approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    first_approval_note: Mapped[str | None] = mapped_column(Text)
+    second_approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("reviewers.id"))
+    second_approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    second_approval_note: Mapped[str | None] = mapped_column(Text)
+    # recovery.md "Notice to the registered owner": an approved account change takes
+    # effect at `effective_at` (final approval + CHANGE_WAITING_HOURS); None otherwise.
+    effective_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    disputed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    # recovery.md "Keeping identity documents": a lead's legal hold stops the purge.
+    legal_hold_reason: Mapped[str | None] = mapped_column(Text)
+    legal_hold_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    legal_hold_by_id: Mapped[int | None] = mapped_column(ForeignKey("reviewers.id"))
+    purged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
     claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("reviewers.id"))
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     claim_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -86,7 +116,13 @@ class Ticket(db.Model):
     requests: Mapped[list[MaterialRequest]] = relationship(
         back_populates="ticket", order_by="MaterialRequest.at", cascade="all, delete-orphan"
     )
-    claimed_by: Mapped[Reviewer | None] = relationship()  # noqa: F821
+    claimed_by: Mapped[Reviewer | None] = relationship(foreign_keys=[claimed_by_id])  # noqa: F821
+    first_approved_by: Mapped[Reviewer | None] = relationship(  # noqa: F821
+        foreign_keys=[first_approved_by_id]
+    )
+    second_approved_by: Mapped[Reviewer | None] = relationship(  # noqa: F821
+        foreign_keys=[second_approved_by_id]
+    )
 
     __table_args__ = (
         # The queue: waiting tickets by priority, then by first submission.

@@ -132,6 +132,7 @@ def create_ticket(data: Mapping[str, Any], language: str = "en") -> NewTicket:
         account_name=valid.account_name,
         account_key=normalise_name(valid.account_name)[:200],  # matched by flags.py
         contact_email=valid.contact_email,
+        contact_key=normalise_name(valid.contact_email)[:254],  # `velocity` counts by it
         change_mobile=valid.change_mobile,
         change_email=valid.change_email,
         restriction_reason=valid.restriction_reason,

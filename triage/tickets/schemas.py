@@ -486,6 +486,9 @@ class Ticket(BaseModel):
     decision_note: str | None = None
     flags: list[TicketFlag]
     priority: Priority
+    effective_at: Time | None = Field(
+        None, description="An approved account change takes effect at this time (recovery.md)"
+    )
 
 
 class TicketCreated(Ticket):

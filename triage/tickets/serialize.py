@@ -8,6 +8,7 @@ from triage.evidence.models import Evidence
 from triage.requirements import MATERIALS, node_json
 from triage.tickets import status as st
 from triage.tickets.checklist import TicketState, information_values, ticket_state
+from triage.tickets.flags import CUSTOMER_FLAGS
 from triage.tickets.models import Ticket
 from triage.timeutil import iso
 
@@ -74,8 +75,10 @@ def ticket_json(ticket: Ticket, state: TicketState | None = None) -> dict[str, A
         ],
         "explanation": ticket.explanation,
         "decision_note": ticket.decision_note if ticket.status in st.DECIDED else None,
-        "flags": ticket.flags,
+        "flags": [f for f in ticket.flags if f in CUSTOMER_FLAGS],
         "priority": ticket.priority,
+        # recovery.md: an approved account change takes effect at this time.
+        "effective_at": iso(ticket.effective_at),
     }
 
 

@@ -5,7 +5,10 @@ api.md: `draft` → `awaiting_review` → `in_review` → `approved` | `rejected
 any ticket that is not decided; uploads and information changes only in `draft` and
 `needs_more_info`. `TRANSITIONS` says, once for each action, which statuses it may start in;
 `triage.tickets.transitions` turns an entry into the one conditional UPDATE that performs it.
-(`awaiting_second_approval` and `disputed`, from recovery.md, are not built yet.)
+recovery.md adds `awaiting_second_approval` (a first approval of a ticket that needs two;
+a lead approves, or refuses and sends it back to `in_review`) and `disputed` (the account's
+registered owner said "this was not me" before the change took effect; a lead decides
+again).
 """
 
 from __future__ import annotations
@@ -21,13 +24,29 @@ NEEDS_MORE_INFO = "needs_more_info"
 APPROVED = "approved"
 REJECTED = "rejected"
 WITHDRAWN = "withdrawn"
+AWAITING_SECOND_APPROVAL = "awaiting_second_approval"
+DISPUTED = "disputed"
 
-STATUSES = (DRAFT, AWAITING_REVIEW, IN_REVIEW, NEEDS_MORE_INFO, APPROVED, REJECTED, WITHDRAWN)
+STATUSES = (
+    DRAFT,
+    AWAITING_REVIEW,
+    IN_REVIEW,
+    NEEDS_MORE_INFO,
+    APPROVED,
+    REJECTED,
+    WITHDRAWN,
+    AWAITING_SECOND_APPROVAL,
+    DISPUTED,
+)
 EDITABLE = (DRAFT, NEEDS_MORE_INFO)
 SUBMITTABLE = (DRAFT, NEEDS_MORE_INFO)
 DECIDED = (APPROVED, REJECTED)
 CLOSED = (APPROVED, REJECTED, WITHDRAWN)
-WITHDRAWABLE = (DRAFT, AWAITING_REVIEW, IN_REVIEW, NEEDS_MORE_INFO)  # "not decided"
+# "not decided"; a disputed ticket accepts no customer action (api.md "Statuses").
+WITHDRAWABLE = (DRAFT, AWAITING_REVIEW, IN_REVIEW, AWAITING_SECOND_APPROVAL, NEEDS_MORE_INFO)
+# Where the owner's "this was not me" stops a change: any submitted, undecided ticket, and
+# an approved one until its `effective_at` (a condition the caller adds).
+DISPUTABLE = (AWAITING_REVIEW, IN_REVIEW, AWAITING_SECOND_APPROVAL, NEEDS_MORE_INFO, APPROVED)
 
 
 @dataclass(frozen=True)
@@ -63,6 +82,19 @@ TRANSITIONS: dict[str, Transition] = {
     "request_materials": Transition((IN_REVIEW,), NEEDS_MORE_INFO, "ask for more materials"),
     "approve": Transition((IN_REVIEW,), APPROVED, "approve this ticket"),
     "reject": Transition((IN_REVIEW,), REJECTED, "reject this ticket"),
+    # recovery.md "Second approval" (maker-checker).
+    "first_approve": Transition((IN_REVIEW,), AWAITING_SECOND_APPROVAL, "approve this ticket"),
+    "second_approve": Transition((AWAITING_SECOND_APPROVAL,), APPROVED, "give the second approval"),
+    "second_reject": Transition(
+        (AWAITING_SECOND_APPROVAL,), IN_REVIEW, "refuse the second approval"
+    ),
+    # recovery.md "Notice to the registered owner": the owner's link, then a lead again.
+    "dispute": Transition(DISPUTABLE, DISPUTED, "stop this change"),
+    "approve_disputed": Transition((DISPUTED,), APPROVED, "decide this disputed ticket"),
+    "reject_disputed": Transition((DISPUTED,), REJECTED, "decide this disputed ticket"),
+    # recovery.md "Keeping identity documents": locks of the row, any status / closed ones.
+    "legal_hold": Transition(STATUSES, None, "change the legal hold"),
+    "purge": Transition(CLOSED, None, "delete the evidence"),
 }
 
 
@@ -107,6 +139,18 @@ WORDS: dict[str, StatusWords] = {
     ),
     WITHDRAWN: StatusWords(
         "Withdrawn", "Withdrawn by the customer", Msg("withdrawn"), "the customer withdrew it"
+    ),
+    AWAITING_SECOND_APPROVAL: StatusWords(
+        "We are checking your documents",
+        "Waiting for a second approval",
+        "waiting for a second approval",
+        "it is waiting for a lead's second approval",
+    ),
+    DISPUTED: StatusWords(
+        "On hold while we check with the account's registered owner",
+        "Disputed by the account's registered owner",
+        "on hold while we check with the account's registered owner",
+        "the account's registered owner disputed it: a lead decides again",
     ),
 }
 assert tuple(WORDS) == STATUSES

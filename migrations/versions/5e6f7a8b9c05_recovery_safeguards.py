@@ -1,0 +1,124 @@
+"""Account-recovery safeguards (recovery.md): accounts of record, four eyes, the waiting
+period and the owner's "this was not me" links, and retention with legal holds.
+
+Revision ID: 5e6f7a8b9c05
+Revises: 4d5e6f7a8b04
+Create Date: 2026-12-04
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "5e6f7a8b9c05"
+down_revision = "4d5e6f7a8b04"
+branch_labels = None
+depends_on = None
+
+TS = sa.DateTime(timezone=True)
+
+
+def upgrade():
+    op.create_table(
+        "account_records",
+        sa.Column("account_key", sa.String(200), primary_key=True),
+        sa.Column("account_name", sa.String(200), nullable=False),
+        sa.Column("customer_type", sa.String(20)),
+        sa.Column("real_name_auth", sa.String(20)),
+        sa.Column("account_type", sa.String(20)),
+        sa.Column("card_added", sa.Boolean()),
+        sa.Column("payments_made", sa.Boolean()),
+        sa.Column("enterprise_in_china", sa.Boolean()),
+        sa.Column("email", sa.String(254)),
+        sa.Column("mobile", sa.String(40)),
+        sa.Column("card_last4", sa.String(4)),
+        sa.Column("updated_at", TS, nullable=False),
+    )
+    with op.batch_alter_table("tickets") as batch:
+        batch.add_column(sa.Column("record", sa.JSON()))
+        batch.add_column(sa.Column("record_status", sa.String(12)))
+        batch.add_column(sa.Column("record_differences", sa.JSON()))
+        batch.add_column(sa.Column("record_checked_at", TS))
+        batch.add_column(sa.Column("contact_key", sa.String(254)))
+        batch.add_column(sa.Column("first_approved_by_id", sa.Integer()))
+        batch.add_column(sa.Column("first_approved_at", TS))
+        batch.add_column(sa.Column("first_approval_note", sa.Text()))
+        batch.add_column(sa.Column("second_approved_by_id", sa.Integer()))
+        batch.add_column(sa.Column("second_approved_at", TS))
+        batch.add_column(sa.Column("second_approval_note", sa.Text()))
+        batch.add_column(sa.Column("effective_at", TS))
+        batch.add_column(sa.Column("disputed_at", TS))
+        batch.add_column(sa.Column("legal_hold_reason", sa.Text()))
+        batch.add_column(sa.Column("legal_hold_at", TS))
+        batch.add_column(sa.Column("legal_hold_by_id", sa.Integer()))
+        batch.add_column(sa.Column("purged_at", TS))
+        batch.create_foreign_key(
+            "fk_tickets_first_approved_by", "reviewers", ["first_approved_by_id"], ["id"]
+        )
+        batch.create_foreign_key(
+            "fk_tickets_second_approved_by", "reviewers", ["second_approved_by_id"], ["id"]
+        )
+        batch.create_foreign_key(
+            "fk_tickets_legal_hold_by", "reviewers", ["legal_hold_by_id"], ["id"]
+        )
+        batch.create_index("ix_tickets_record_status", ["record_status"])
+        batch.create_index("ix_tickets_contact_key", ["contact_key"])
+        batch.create_index("ix_tickets_effective_at", ["effective_at"])
+    # Existing tickets: the contact key velocity counts by (lower-cased; NFKC applies to
+    # new tickets, whose addresses the intake already normalises).
+    op.execute("UPDATE tickets SET contact_key = lower(contact_email)")
+    with op.batch_alter_table("evidence") as batch:
+        batch.add_column(sa.Column("purged_at", TS))
+    op.create_table(
+        "dispute_links",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column(
+            "ticket_id",
+            sa.String(32),
+            sa.ForeignKey("tickets.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
+        sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+        sa.Column(
+            "notification_id",
+            sa.Integer(),
+            sa.ForeignKey("notifications.id", ondelete="SET NULL"),
+        ),
+        sa.Column("created_at", TS, nullable=False),
+        sa.Column("used_at", TS),
+    )
+    op.create_index("ix_dispute_links_ticket_id", "dispute_links", ["ticket_id"])
+
+
+def downgrade():
+    op.drop_index("ix_dispute_links_ticket_id", table_name="dispute_links")
+    op.drop_table("dispute_links")
+    with op.batch_alter_table("evidence") as batch:
+        batch.drop_column("purged_at")
+    with op.batch_alter_table("tickets") as batch:
+        batch.drop_index("ix_tickets_effective_at")
+        batch.drop_index("ix_tickets_contact_key")
+        batch.drop_index("ix_tickets_record_status")
+        batch.drop_constraint("fk_tickets_legal_hold_by", type_="foreignkey")
+        batch.drop_constraint("fk_tickets_second_approved_by", type_="foreignkey")
+        batch.drop_constraint("fk_tickets_first_approved_by", type_="foreignkey")
+        for name in (
+            "purged_at",
+            "legal_hold_by_id",
+            "legal_hold_at",
+            "legal_hold_reason",
+            "disputed_at",
+            "effective_at",
+            "second_approval_note",
+            "second_approved_at",
+            "second_approved_by_id",
+            "first_approval_note",
+            "first_approved_at",
+            "first_approved_by_id",
+            "contact_key",
+            "record_checked_at",
+            "record_differences",
+            "record_status",
+            "record",
+        ):
+            batch.drop_column(name)
+    op.drop_table("account_records")
