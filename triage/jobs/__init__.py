@@ -48,6 +48,13 @@ SCHEDULE = {
         "task": "triage.evidence.sweep_orphans",
         "schedule": timedelta(hours=1).total_seconds(),
     },
+    # Tickets whose account directory did not answer at creation (triage.accounts).
+    "accounts-recheck": {"task": "triage.accounts.recheck", "schedule": 60.0},
+    # Evidence past RETENTION_DAYS, unless under a legal hold (triage.retention).
+    "retention-purge": {
+        "task": "triage.retention.purge",
+        "schedule": timedelta(hours=1).total_seconds(),
+    },
 }
 
 
