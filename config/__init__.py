@@ -206,6 +206,9 @@ def load_config(environ: Mapping[str, str], instance_path: str | Path) -> dict[s
         "VELOCITY_LIMIT": _int(environ, "VELOCITY_LIMIT", 3),
         "VELOCITY_WINDOW_HOURS": _int(environ, "VELOCITY_WINDOW_HOURS", 72),
         "RETENTION_DAYS": _int(environ, "RETENTION_DAYS", 90),
+        # Whom the registered owner should contact once a change has been applied (the
+        # "this was not me" page after the waiting period); the start page when unset.
+        "SUPPORT_CONTACT": environ.get("SUPPORT_CONTACT") or None,
     }
     if production:
         check_shared_limits(environ, _int(environ, "WEB_CONCURRENCY", 1))

@@ -46,6 +46,10 @@ def register(app: Flask) -> None:
         if request.path.startswith("/static/"):
             return response
         elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
-        # The path only: query strings and bodies may carry personal data.
-        log.info("%s %s %s %.1fms", request.method, request.path, response.status_code, elapsed)
+        # The path only: query strings and bodies may carry personal data. A path holding a
+        # secret (the owner's one-time `/not-me/<token>`, recovery.md) is logged as its rule.
+        path = request.path
+        if request.url_rule is not None and "token" in (request.view_args or {}):
+            path = request.url_rule.rule
+        log.info("%s %s %s %.1fms", request.method, path, response.status_code, elapsed)
         return response

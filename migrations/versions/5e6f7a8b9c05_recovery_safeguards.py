@@ -34,6 +34,10 @@ def upgrade():
         sa.Column("updated_at", TS, nullable=False),
     )
     with op.batch_alter_table("tickets") as batch:
+        # "awaiting_second_approval" is 24 characters.
+        batch.alter_column(
+            "status", existing_type=sa.String(20), type_=sa.String(30), existing_nullable=False
+        )
         batch.add_column(sa.Column("record", sa.JSON()))
         batch.add_column(sa.Column("record_status", sa.String(12)))
         batch.add_column(sa.Column("record_differences", sa.JSON()))
@@ -121,4 +125,7 @@ def downgrade():
             "record",
         ):
             batch.drop_column(name)
+        batch.alter_column(
+            "status", existing_type=sa.String(30), type_=sa.String(20), existing_nullable=False
+        )
     op.drop_table("account_records")

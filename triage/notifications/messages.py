@@ -7,6 +7,7 @@ blocks, the vocabulary they show (`|t`) and the subject come from translations/.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -16,9 +17,12 @@ from flask_mailman import EmailMultiAlternatives
 
 from triage.evidence.reasons import REASONS
 from triage.notifications.models import Notification
+from triage.recovery.disputes import new_token
+from triage.recovery.notices import LINK_KINDS
 from triage.requirements import MATERIALS
 from triage.secrets import random_code
 from triage.tickets.models import Ticket
+from triage.timeutil import aware
 
 TYPE_WORDS = {
     "account_change": "change the phone number or email address of your account",
@@ -38,7 +42,33 @@ def _subject(kind: str, reference: str, context: dict[str, Any]) -> str:
         if context.get("decision") == "approved":
             return gettext("Ticket %(reference)s: your request was approved", reference=reference)
         return gettext("Ticket %(reference)s: your request was not approved", reference=reference)
+    # recovery.md "Notice to the registered owner" (triage.recovery.notices)
+    account = context.get("account_name") or ""
+    if kind == "owner_notice":
+        return gettext("A change to your account %(account)s was requested", account=account)
+    if kind == "owner_approved":
+        return gettext("A change to your account %(account)s was approved", account=account)
+    if kind == "owner_disputed":
+        return gettext("We stopped the change to your account %(account)s", account=account)
+    if kind == "disputed":
+        return gettext("Ticket %(reference)s: on hold", reference=reference)
     return gettext("Your private link to ticket %(reference)s", reference=reference)
+
+
+def _time(value: Any) -> datetime | None:
+    """A time the outbox stored as ISO 8601 (JSON), for the templates' `|datetime`."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return aware(datetime.fromisoformat(value.replace("Z", "+00:00")))
+    except ValueError:
+        return None
+
+
+def support_contact() -> str:
+    """Whom the owner contacts once a change has been applied: `SUPPORT_CONTACT` (an
+    address or a URL) where set, else this service's page for filing a new ticket."""
+    return current_app.config.get("SUPPORT_CONTACT") or public_link("tickets.start")
 
 
 def public_link(endpoint: str, **values: Any) -> str:
@@ -72,6 +102,13 @@ def message_context(row: Notification, ticket: Ticket) -> dict[str, Any]:
         "reason": REASONS.get(context.get("reason") or "", ""),
         "note": context.get("note"),
         "decision": context.get("decision"),
+        # recovery.md: the owner's notices, and when an approved change takes effect.
+        "account_name": context.get("account_name") or ticket.account_name,
+        "change": context.get("change") or {},
+        "requested_at": _time(context.get("requested_at")),
+        "effective_at": _time(context.get("effective_at")),
+        "after_dispute": bool(context.get("after_dispute")),
+        "support_contact": support_contact(),
     }
 
 
@@ -82,10 +119,11 @@ def message_id(row: Notification) -> str:
 
 
 def build_message(row: Notification, ticket: Ticket) -> tuple[EmailMultiAlternatives, str | None]:
-    """The email of `row`, and the new access code it carries (access_link only, else None).
+    """The email of `row`, and the secret it carries: the new access code (access_link)
+    or the "this was not me" token (owner_notice, owner_approved), else None.
 
-    A new code is made for each attempt; the caller stores its hash once the message is
-    sent, so the code exists only in the message.
+    A new secret is made for each attempt; the caller stores its hash once the message is
+    sent, so the secret exists only in the message.
     """
     context = message_context(row, ticket)
     new_code = None
@@ -94,6 +132,13 @@ def build_message(row: Notification, ticket: Ticket) -> tuple[EmailMultiAlternat
         context["code"] = new_code
         # The code rides in the fragment, which browsers never send to a server.
         context["private_link"] = public_link("tickets.resume") + f"#{ticket.reference}:{new_code}"
+    elif row.kind in LINK_KINDS and (row.context or {}).get("link"):
+        # recovery.md: a one-time "this was not me" link; the caller stores its hash once
+        # the message is sent, so the token exists only in the message.
+        new_code = new_token()
+        context["not_me_url"] = public_link(
+            "recovery.not_me", token=new_code, lang=row.language or "en"
+        )
     env = current_app.jinja_env
     # Jobs have no request: the ticket's language, chosen when it was filed, is forced.
     with force_locale(row.language or "en"):

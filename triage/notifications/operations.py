@@ -28,7 +28,7 @@ from triage.extensions import db
 from triage.history.models import Event, record
 from triage.notifications.models import FAILED, PENDING, SENDING, SENT, Notification
 from triage.tickets.models import Ticket
-from triage.timeutil import utcnow
+from triage.timeutil import iso, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,18 @@ SWEEP_AFTER = timedelta(minutes=2)
 SWEEP_BATCH = 200
 MAX_ATTEMPTS = 6  # the first try and five retries with backoff
 
-KINDS = ("ticket_created", "materials_requested", "file_rejected", "decision", "access_link")
+KINDS = (
+    "ticket_created",
+    "materials_requested",
+    "file_rejected",
+    "decision",
+    "access_link",
+    # recovery.md "Notice to the registered owner" (triage.recovery.notices)
+    "owner_notice",
+    "owner_approved",
+    "owner_disputed",
+    "disputed",
+)
 _QUEUED = "triage.notifications.queued"  # session.info: rows added, ids once flushed
 _NO_SYNC = {"synchronize_session": False}
 
@@ -78,7 +89,11 @@ def queue_notification(
 
 def notify_for_event(entry: Event) -> None:
     """Queue the email a history event calls for, in the event's session (history hook)."""
+    from triage.recovery.notices import OWNER_ACTIONS, notify_owner
+
     action, details = entry.action, entry.details or {}
+    if action in OWNER_ACTIONS:
+        notify_owner(entry)  # the account's registered owner (recovery.md)
     if action not in ("created", "materials_requested", "evidence_reviewed", "decided"):
         return
     if action == "evidence_reviewed" and details.get("decision") != "rejected":
@@ -107,7 +122,14 @@ def notify_for_event(entry: Event) -> None:
         )
     else:
         queue_notification(
-            ticket, "decision", decision=details.get("decision"), note=details.get("note")
+            ticket,
+            "decision",
+            decision=details.get("decision"),
+            note=details.get("note"),
+            # recovery.md: an approved account change takes effect after the waiting period.
+            effective_at=(iso(ticket.effective_at) or details.get("effective_at"))
+            if details.get("decision") == "approved"
+            else None,
         )
 
 
@@ -238,7 +260,7 @@ def _mark_sent(notification_id: int, worker: str, new_code: str | None, message_
     from triage.secrets import hash_code
 
     row = db.session.get(Notification, notification_id, populate_existing=True)
-    if new_code is not None:
+    if new_code is not None and row.kind == "access_link":
         # The private link just sent carries a new code: it replaces the old one now, so
         # a link that never arrived leaves the old code working.
         db.session.execute(
@@ -247,12 +269,23 @@ def _mark_sent(notification_id: int, worker: str, new_code: str | None, message_
             .values(access_token_hash=hash_code(new_code)),
             execution_options=_NO_SYNC,
         )
-    db.session.execute(
+    marked = db.session.execute(
         update(Notification)
         .where(Notification.id == notification_id, Notification.claimed_by == worker)
         .values(status=SENT, sent_at=utcnow(), lease_until=None, message_id=message_id),
         execution_options=_NO_SYNC,
-    )
+    ).rowcount
+    if new_code is not None and row.kind != "access_link" and marked == 1:
+        # recovery.md: the "this was not me" link just sent works from now on; only the
+        # token's SHA-256 is kept, so the token exists only in the email.
+        from triage.recovery.disputes import token_hash
+        from triage.recovery.models import DisputeLink
+
+        db.session.add(
+            DisputeLink(
+                ticket_id=row.ticket_id, token_hash=token_hash(new_code), notification_id=row.id
+            )
+        )
     record(
         row.ticket_id,
         SYSTEM,

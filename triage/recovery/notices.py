@@ -1,0 +1,162 @@
+"""What the account's registered owner is told (recovery.md "Notice to the registered owner,
+and a waiting period"), queued in the outbox from the history like every other email.
+
+- `submitted` (an account change sent for review) or, when the account directory had not
+  answered by then, the later `record_checked`: one `owner_notice` to the record's
+  registered email when it differs from the ticket's contact email, with a one-time
+  "this was not me" link.
+- `decided` approved (the final approval, which sets `effective_at`): `owner_approved`,
+  when the change takes effect, with a fresh link (none after a lead re-decided a
+  disputed ticket: the owner has spoken and a lead has looked).
+- `disputed`: `disputed` to the ticket's contact email, `owner_disputed` to the owner.
+
+The links' tokens are made when each email is built and only their SHA-256 is stored
+once it is sent (`triage.notifications.operations._mark_sent`), so a token exists only in
+the email.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from triage.accounts.masks import mask_email, mask_mobile
+from triage.extensions import db
+from triage.history.models import Event
+from triage.notifications.models import Notification
+from triage.text import normalise_name
+from triage.tickets import status as st
+from triage.tickets.models import Ticket
+from triage.timeutil import aware, iso, utcnow
+
+OWNER_ACTIONS = ("submitted", "record_checked", "decided", "disputed")
+# The kinds whose email carries a "this was not me" link (when `context["link"]`).
+LINK_KINDS = ("owner_notice", "owner_approved")
+OWNER = "registered owner"  # the history's actor for the owner's own act
+
+
+def masked_change(ticket: Ticket) -> dict[str, str | None]:
+    """The new contacts a change asks for, masked as reviewers see the record's
+    (triage.accounts.masks): what the owner's notice and page show."""
+    return {"mobile": mask_mobile(ticket.change_mobile), "email": mask_email(ticket.change_email)}
+
+
+def registered_email(ticket: Ticket) -> str | None:
+    """The account's registered email from the ticket's record, once the directory answered."""
+    if ticket.record_status == "pending" or not isinstance(ticket.record, dict):
+        return None
+    value = ticket.record.get("email")
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def owner_address(ticket: Ticket) -> str | None:
+    """Where the owner's notices go: the registered email when it differs (normalised: NFKC,
+    case-folded, invisible marks removed) from the ticket's contact email, else None.
+
+    recovery.md: the notice goes to the registered email only when it differs; when both
+    are the same, the customer's own emails already reach the owner.
+    """
+    registered = registered_email(ticket)
+    if registered is None or ticket.type != "account_change":
+        return None
+    if normalise_name(registered) == normalise_name(ticket.contact_email or ""):
+        return None
+    return registered
+
+
+def still_stoppable(ticket: Ticket, now: datetime | None = None) -> bool:
+    """Whether the owner may still stop the change: submitted and undecided, or approved
+    with `effective_at` still ahead; never twice (a lead has decided after a dispute)."""
+    now = now or utcnow()
+    if ticket.status not in st.DISPUTABLE or ticket.disputed_at is not None:
+        return False
+    if ticket.status == st.APPROVED:
+        effective = aware(ticket.effective_at)
+        return effective is not None and effective > now
+    return True
+
+
+def _notice_queued(ticket_id: str) -> bool:
+    return (
+        db.session.scalar(
+            select(Notification.id)
+            .where(Notification.ticket_id == ticket_id, Notification.kind == "owner_notice")
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def _base_context(ticket: Ticket) -> dict[str, Any]:
+    record = ticket.record if isinstance(ticket.record, dict) else {}
+    return {
+        "reference": ticket.reference,
+        "account_name": record.get("account_name") or ticket.account_name,
+        "change": masked_change(ticket),
+    }
+
+
+def notify_owner(entry: Event) -> None:
+    """Queue the owner's notices `entry` calls for, in its session (the outbox's history
+    hook calls this for `OWNER_ACTIONS`). recovery.md "Notice to the registered owner"."""
+    from triage.notifications.operations import queue_notification
+
+    ticket = db.session.get(Ticket, entry.ticket_id)
+    if ticket is None or ticket.type != "account_change":
+        return
+    details = entry.details or {}
+    if entry.action in ("submitted", "record_checked"):
+        # A record still pending at submission is noticed when its check completes; a
+        # check that completes while the ticket is a draft leaves it to the submission.
+        if ticket.first_submitted_at is None or not still_stoppable(ticket):
+            return
+        address = owner_address(ticket)
+        if address is None or _notice_queued(ticket.id):
+            return
+        queue_notification(
+            ticket,
+            "owner_notice",
+            recipient=address,
+            requested_at=iso(ticket.first_submitted_at or entry.at),
+            link=True,
+            **_base_context(ticket),
+        )
+    elif entry.action == "decided":
+        # The approval's UPDATE set `effective_at`; its event says it too.
+        effective_at = iso(ticket.effective_at) or details.get("effective_at")
+        if details.get("decision") != "approved" or not effective_at:
+            return
+        address = owner_address(ticket)
+        if address is None:
+            return
+        after_dispute = bool(details.get("after_dispute"))
+        queue_notification(
+            ticket,
+            "owner_approved",
+            recipient=address,
+            effective_at=effective_at,
+            after_dispute=after_dispute,
+            link=not after_dispute,
+            **_base_context(ticket),
+        )
+    elif entry.action == "disputed":
+        context = _base_context(ticket)
+        queue_notification(ticket, "disputed", **context)
+        address = _disputing_address(details.get("link_id")) or registered_email(ticket)
+        if address:
+            queue_notification(ticket, "owner_disputed", recipient=address, **context)
+
+
+def _disputing_address(link_id: Any) -> str | None:
+    """The address the used link was sent to (the record may have changed since)."""
+    from triage.recovery.models import DisputeLink
+
+    if not isinstance(link_id, int):
+        return None
+    return db.session.scalar(
+        select(Notification.recipient)
+        .join(DisputeLink, DisputeLink.notification_id == Notification.id)
+        .where(DisputeLink.id == link_id)
+    )
