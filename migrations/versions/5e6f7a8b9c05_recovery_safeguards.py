@@ -1,5 +1,6 @@
 """Account-recovery safeguards (recovery.md): accounts of record, four eyes, the waiting
-period and the owner's "this was not me" links, and retention with legal holds.
+period and the owner's "this was not me" links, and retention with legal holds; and the
+evidence analysis columns (api.md "Evidence analysis").
 
 Revision ID: 5e6f7a8b9c05
 Revises: 4d5e6f7a8b04
@@ -72,6 +73,13 @@ def upgrade():
     op.execute("UPDATE tickets SET contact_key = lower(contact_email)")
     with op.batch_alter_table("evidence") as batch:
         batch.add_column(sa.Column("purged_at", TS))
+        # api.md "Evidence analysis" (issue 13).
+        batch.add_column(sa.Column("analysis", sa.String(10)))
+        batch.add_column(sa.Column("findings", sa.JSON()))
+        batch.add_column(sa.Column("extracted", sa.JSON()))
+        batch.add_column(sa.Column("phash", sa.String(16)))
+        batch.add_column(sa.Column("analysed_at", TS))
+        batch.create_index("ix_evidence_phash", ["phash"])
     op.create_table(
         "dispute_links",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -97,7 +105,9 @@ def downgrade():
     op.drop_index("ix_dispute_links_ticket_id", table_name="dispute_links")
     op.drop_table("dispute_links")
     with op.batch_alter_table("evidence") as batch:
-        batch.drop_column("purged_at")
+        batch.drop_index("ix_evidence_phash")
+        for name in ("analysed_at", "phash", "extracted", "findings", "analysis", "purged_at"):
+            batch.drop_column(name)
     with op.batch_alter_table("tickets") as batch:
         batch.drop_index("ix_tickets_effective_at")
         batch.drop_index("ix_tickets_contact_key")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -39,6 +40,17 @@ class Evidence(db.Model):
     preview_pages: Mapped[int | None] = mapped_column(Integer)
     preview_error: Mapped[str | None] = mapped_column(String(200))
     preview_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    # api.md "Evidence analysis", after the file is stored, on a worker: "pending" |
+    # "done" | "failed" | "skipped"; the findings [{"code", "severity", "message"}] (no
+    # message text stored: it is written for each reader in their language), what was read
+    # ("mrz", "card": never a full card number) and the perceptual hash (64-bit, hex) that
+    # near-duplicates are found by.
+    analysis: Mapped[str | None] = mapped_column(String(10))
+    findings: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    extracted: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    phash: Mapped[str | None] = mapped_column(String(16), index=True)
+    analysed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     # recovery.md "Keeping identity documents": when the retention purge deleted the
     # stored object and its previews; the row (name, size, type, SHA-256) stays.
