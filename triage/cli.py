@@ -8,8 +8,10 @@ from flask import Flask
 def register(app: Flask) -> None:
     from triage.accounts.cli import accounts_cli
     from triage.evidence.cli import evidence_cli
+    from triage.retention.cli import retention_cli
     from triage.reviewers.cli import reviewers_cli
 
     app.cli.add_command(accounts_cli)
     app.cli.add_command(evidence_cli)
+    app.cli.add_command(retention_cli)
     app.cli.add_command(reviewers_cli)

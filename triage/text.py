@@ -57,7 +57,9 @@ FIELDS: dict[str, TextField] = {
     "note": _LONG,  # evidence review note and decision note
     "message": _LONG,  # a reviewer's request for more materials
     "decision": TextField(20),
-    "reason": TextField(40),
+    # A rejection reason is a code (checked against its list); a legal hold's reason
+    # (recovery.md, triage.retention) is a sentence a lead writes.
+    "reason": TextField(500),
     "reviewer": _EMAIL,  # reassign: the new holder's email
     "material": TextField(40),  # a material key (evidence.material is VARCHAR(40))
     "materials": TextField(40),  # each key of a request for more

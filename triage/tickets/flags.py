@@ -3,11 +3,19 @@
 Priority (documented in the README): `high` for unfreeze tickets (the customer's
 services are down) and for tickets that share evidence with another account (possible
 fraud, decide before it spreads); `normal` otherwise; `low` when submitted incomplete.
+
+recovery.md "Signals": accounts are matched by their normalised key (`account_key`), so a
+look-alike name cannot hide a repeat, and `velocity` marks a burst of tickets for one
+account or from one contact email.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, select
 
 from triage.evidence.models import Evidence
 from triage.extensions import db
@@ -15,6 +23,7 @@ from triage.text import normalise_name
 from triage.tickets import status as st
 from triage.tickets.checklist import TicketState
 from triage.tickets.models import PRIORITIES, Ticket, TicketFlag
+from triage.timeutil import utcnow
 
 # The flags reviewers filter on, with the words the queue shows for each (defined once).
 FLAG_WORDS = {
@@ -69,12 +78,48 @@ def _duplicate_evidence(ticket: Ticket) -> bool:
     return db.session.scalar(shared.limit(1)) is not None
 
 
+def _recent_count(column: Any, key: str | None, ticket: Ticket, since: datetime) -> int:
+    """Other tickets with `column == key` created since `since` (one indexed query)."""
+    if not key:
+        return 0
+    others = select(func.count(Ticket.id)).where(
+        column == key, Ticket.created_at >= since, Ticket.id != ticket.id
+    )
+    return db.session.scalar(others) or 0
+
+
+def _velocity(ticket: Ticket) -> bool:
+    """recovery.md "Signals": more than VELOCITY_LIMIT tickets (this one included) for one
+    account, or from one contact email, created in the last VELOCITY_WINDOW_HOURS.
+
+    Every ticket counts whatever its status (drafts and withdrawn ones too: a burst of
+    attempts is the signal, not how they ended). Both keys are normalised at creation
+    (NFKC, case-folded, invisible marks removed), so look-alike spellings count as one;
+    the contact key of a ticket stored before it existed is recomputed from the address.
+    One query per key, each through its index (`account_key`, `contact_key`).
+    """
+    config = current_app.config
+    limit = int(config["VELOCITY_LIMIT"])
+    since = utcnow() - timedelta(hours=int(config["VELOCITY_WINDOW_HOURS"]))
+    contact = ticket.contact_key or normalise_name(ticket.contact_email)[:254]
+    if _recent_count(Ticket.account_key, account_key(ticket), ticket, since) + 1 > limit:
+        return True
+    return _recent_count(Ticket.contact_key, contact, ticket, since) + 1 > limit
+
+
 def triage_at_submission(ticket: Ticket, state: TicketState) -> None:
+    """Set the flags and the priority of a ticket being submitted (or resubmitted).
+
+    The flags computed here describe the latest submission: one no longer true is dropped
+    (a completed resubmission loses `incomplete`); flags set elsewhere (the account
+    record's, a dispute) are kept.
+    """
     wanted = {
         "incomplete": not state.complete,
         "no_matching_rule": state.resolution.requirement is None,
         "repeat_request": _repeat_request(ticket),
         "duplicate_evidence": _duplicate_evidence(ticket),
+        "velocity": _velocity(ticket),
     }
     # Flags describe the latest submission: a completed resubmission drops `incomplete`.
     ticket.flag_rows[:] = [row for row in ticket.flag_rows if wanted.get(row.flag, True)]

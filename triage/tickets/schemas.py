@@ -437,6 +437,9 @@ class Evidence(BaseModel):
     uploaded_at: Time
     warnings: list[str] = Field([], description="What a reviewer should look at")
     review: EvidenceReview | None
+    purged_at: Time | None = Field(
+        None, description="When the retention purge deleted the file; the row stays (recovery.md)"
+    )
 
 
 class ChecklistItem(BaseModel):

@@ -32,6 +32,8 @@ def evidence_json(item: Evidence) -> dict[str, Any]:
         "uploaded_at": iso(item.uploaded_at),
         "warnings": list(item.warnings or []),
         "review": review,
+        # recovery.md: the retention purge deleted the file (the row stays).
+        "purged_at": iso(item.purged_at),
     }
 
 

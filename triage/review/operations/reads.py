@@ -16,6 +16,7 @@ from triage.evidence.models import Evidence
 from triage.evidence.operations import open_evidence
 from triage.extensions import db
 from triage.history.models import Event, record
+from triage.retention.operations import purged_file
 from triage.review import previews
 from triage.review.operations.leases import touch_if_holder
 from triage.reviewers.models import Reviewer
@@ -31,7 +32,12 @@ def evidence_by_id(evidence_id: str) -> Evidence:
 
 
 def _load(item: Evidence) -> bytes:
-    """The file's bytes, checked against the SHA-256 recorded at upload."""
+    """The file's bytes, checked against the SHA-256 recorded at upload.
+
+    NotFound for a file the retention purge deleted (recovery.md), saying so and when.
+    """
+    if item.purged_at is not None:
+        raise purged_file(item)
     try:
         with open_evidence(item) as stream:
             data = stream.read()
@@ -87,7 +93,10 @@ def evidence_preview(item: Evidence) -> previews.PreviewView:
     """The file's preview state for the review page; starts a background render if none.
 
     Reads no evidence bytes, so it is not a read for the history; never waits on a render.
+    A file the retention purge deleted has none, and none is rendered.
     """
+    if item.purged_at is not None:
+        return previews.PreviewView(previews.UNAVAILABLE)
     return previews.request_preview(item)
 
 
@@ -96,8 +105,11 @@ def evidence_page_image(item: Evidence, reviewer: Reviewer, page: int) -> bytes 
 
     NotFound when the file has no such page to show (not previewable, too large to
     preview, past the last page); StoreUnavailable when the store fails. A page served
-    is a read of the evidence, written to the history.
+    is a read of the evidence, written to the history. NotFound, saying so, for a file
+    the retention purge deleted.
     """
+    if item.purged_at is not None:
+        raise purged_file(item)
     try:
         picture = previews.read_page(item, page)
     except LookupError:
