@@ -338,11 +338,13 @@ def test_an_unknown_material_in_a_request_is_quoted_short(submitted, reviewer):
     "variant",
     ["acme\u200b-cloud", "\ufeffacme-cloud", "\uff41\uff43\uff4d\uff45-cloud", "ACME-CLOUD"],
 )
-def test_look_alike_account_names_are_a_repeat_request(submitted, variant):
+def test_look_alike_account_names_are_a_repeat_request(submitted, variant, reviewer):
     first = submitted(account_name="acme-cloud")
     second = submitted(account_name=variant)
-    assert "repeat_request" in second.get()["flags"]
-    assert "repeat_request" not in first.get()["flags"]
+    assert "repeat_request" in reviewer.get(f"/tickets/{second.reference}").json["flags"]
+    assert "repeat_request" not in reviewer.get(f"/tickets/{first.reference}").json["flags"]
+    # The customer is never told that another ticket exists for the account.
+    assert "repeat_request" not in second.get()["flags"]
 
 
 # --- showing text -------------------------------------------------------------------------------

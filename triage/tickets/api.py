@@ -10,7 +10,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify
+from flask import Blueprint, Response, current_app, g, jsonify
 
 from triage.api import bearer_token, refuse_undocumented_query, reviewer_for_token
 from triage.api.openapi import (
@@ -30,6 +30,8 @@ from triage.evidence.removal import remove_evidence
 from triage.extensions import db, limiter
 from triage.i18n import current_language
 from triage.requirements import FactsError, parse_facts, resolve
+from triage.review.schemas import ReviewTicket
+from triage.review.serialize import review_ticket_json
 from triage.tickets import operations as ops
 from triage.tickets.models import Ticket
 from triage.tickets.schemas import (
@@ -77,6 +79,7 @@ def _customer_ticket(reference: str, *, reviewer_may_read: bool = False) -> Tick
             raise
         if not reviewer_may_read:
             raise Forbidden("Only the customer who filed the ticket may change it.") from None
+        g.reviewer_reading = True  # the view answers with the reviewers' view of the ticket
         return ops.ticket_by_reference(reference)
     if ticket.reference != reference.upper():
         raise NotFound()
@@ -139,14 +142,20 @@ def create(json: TicketCreate) -> tuple[Response, int]:
 @code_attempts
 @customer(reviewer_may_read=True)
 @api.validate(
-    resp=responses({200: TicketBody}, 401, 404, 429),
+    resp=responses({200: ReviewTicket}, 401, 404, 429),
     tags=["Tickets"],
     security=CUSTOMER_OR_REVIEWER,
     operation_id="getTicket",
     path_parameter_descriptions=REFERENCE,
 )
 def show(reference: str, ticket: Ticket) -> Response:
-    """A ticket, its checklist and evidence"""
+    """A ticket, its checklist and evidence
+
+    A customer's token gets the customer's view; a reviewer's token the reviewers' (every
+    flag, claim and approval state, the record comparison with contacts masked).
+    """
+    if g.get("reviewer_reading"):
+        return jsonify(review_ticket_json(ticket))
     return jsonify(ticket_json(ticket))
 
 
