@@ -2,6 +2,11 @@
 
 Two readings of one tree: for the customer, evidence counts once provided and not
 rejected; for approval, only accepted evidence counts (api.md, "Tickets").
+
+recovery.md "Accounts of record" adds a second tree where the account's record tells
+other facts than the customer declared: approval follows the stricter (both lists met by
+accepted evidence), while the customer's checklist keeps following what they declared
+(the product never tells a stranger what the record says).
 """
 
 from __future__ import annotations
@@ -9,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from triage.accounts.masks import mask_email, mask_mobile
+from triage.accounts.records import COMPARED_FACTS, record_resolution
 from triage.requirements import (
     INFORMATION_KEYS,
     MATERIALS,
@@ -39,6 +46,27 @@ class ChecklistItem:
 
 
 @dataclass(frozen=True)
+class RecordCheck:
+    """The declared facts against the account's record, as reviewers read it.
+
+    recovery.md "Accounts of record": `record` is the record with its contacts masked
+    (never the full values); `resolution` and `approval` are the record's own list and
+    what accepted evidence covers of it, present only when the record's facts differ.
+    """
+
+    status: str | None  # matched | mismatch | unknown | pending; None: never checked
+    checked_at: datetime | None
+    record: dict[str, object] | None
+    differences: list[dict[str, object]]
+    compared: tuple[str, ...] = ()  # the facts this ticket's type asks, in order
+    resolution: Resolution | None = None
+    approval: Evaluation | None = None
+    # Material keys the record's list lacks; ["evidence"] when no rule fits the record's
+    # facts and no file is accepted yet (ruling 2, as for the declared list).
+    missing: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class TicketState:
     resolution: Resolution
     items: list[ChecklistItem]
@@ -48,6 +76,10 @@ class TicketState:
     missing: list[str]
     approvable: bool
     approval_missing: list[str] = field(default_factory=list)
+    # recovery.md "Approval follows the stricter": what the record's list still lacks
+    # (also in `approval_missing`), and the comparison itself. Reviewers only.
+    record_missing: list[str] = field(default_factory=list)
+    record_check: RecordCheck | None = None
 
     def item(self, key: str) -> ChecklistItem | None:
         return next((i for i in self.items if i.key == key), None)
@@ -142,8 +174,64 @@ def ticket_state(ticket: Ticket) -> TicketState:
         complete = not missing
         approvable = approval.satisfied
         approval_missing = list(approval.missing)
+    check = record_check(ticket, have_approval)
+    if check is not None and check.missing:
+        approvable = False
+        approval_missing = list(dict.fromkeys([*approval_missing, *check.missing]))
     return TicketState(
-        resolution, items, customer, approval, complete, missing, approvable, approval_missing
+        resolution,
+        items,
+        customer,
+        approval,
+        complete,
+        missing,
+        approvable,
+        approval_missing,
+        record_missing=list(check.missing) if check else [],
+        record_check=check,
+    )
+
+
+def record_check(ticket: Ticket, have_approval: set[str]) -> RecordCheck | None:
+    """The comparison with the account's record, and the record's own list evaluated
+    against accepted evidence (`have_approval`) when its facts differ; None before any
+    check (tickets made before recovery.md).
+
+    recovery.md "Accounts of record": "Approval follows the stricter: every required item
+    of the record's list and of the declared list must be satisfied by accepted evidence".
+    """
+    if ticket.record_status is None:
+        return None
+    stored = ticket.record or None
+    masked = (
+        {
+            **stored,
+            "email": mask_email(stored.get("email")),
+            "mobile": mask_mobile(stored.get("mobile")),
+        }
+        if stored
+        else None
+    )
+    differences = list(ticket.record_differences or [])
+    resolution = record_resolution(ticket.type, ticket.facts, stored) if differences else None
+    approval = None
+    missing: list[str] = []
+    if resolution is not None and resolution.requirement is not None:
+        approval = evaluate(resolution.requirement, have_approval)
+        missing = list(approval.missing)
+    elif resolution is not None and not have_approval - INFORMATION_KEYS:
+        # No rule fits the record's facts (ruling 2): as for a ticket declaring them, a
+        # reviewer decides, on at least one accepted file, never on typed answers alone.
+        missing = ["evidence"]
+    return RecordCheck(
+        status=ticket.record_status,
+        checked_at=aware(ticket.record_checked_at) if ticket.record_checked_at else None,
+        record=masked,
+        differences=differences,
+        compared=COMPARED_FACTS.get(ticket.type, ()),
+        resolution=resolution,
+        approval=approval,
+        missing=missing,
     )
 
 

@@ -11,6 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from triage.accounts.directory import look_up
+from triage.accounts.operations import check_against_record
 from triage.errors import (
     InvalidRequest,
     Msg,
@@ -121,6 +123,9 @@ def create_ticket(data: Mapping[str, Any], language: str = "en") -> NewTicket:
     """
     valid = validate_new_ticket(data)
     resolution = resolve(valid.facts)
+    # recovery.md "Accounts of record": asked before the INSERT, so no lock is held while
+    # the directory answers (within ACCOUNT_DIRECTORY_TIMEOUT; silence leaves it pending).
+    answer = look_up(valid.account_name)
     code = random_code()
     ticket = Ticket(
         reference=_reference(valid.facts.type),
@@ -159,6 +164,7 @@ def create_ticket(data: Mapping[str, Any], language: str = "en") -> NewTicket:
         outcome=ticket.outcome,
         rule=ticket.rule,
     )
+    check_against_record(ticket, answer)  # recovery.md: record, status, flags, history
     return NewTicket(ticket, code)
 
 
