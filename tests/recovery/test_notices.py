@@ -47,6 +47,10 @@ def test_a_submitted_change_tells_the_registered_email_with_a_one_time_link(
     assert ("notification_sent", "system", "owner_notice") in [
         (a, actor, d.get("kind")) for a, actor, d in history(app, made.reference)
     ]
+    # The registered email is a contact of record: the history shows it masked only.
+    sent_to = [d.get("to") for a, _, d in history(app, made.reference) if a == "notification_sent"]
+    assert OWNER not in sent_to
+    assert OWNER[0] + "***@" + OWNER.split("@")[1] in sent_to
 
 
 def test_the_token_is_stored_only_as_its_sha256(app, change_ticket, smtp):

@@ -53,6 +53,9 @@ KINDS = (
     "owner_disputed",
     "disputed",
 )
+# Emails to the account's registered owner: their address is a contact of record, which
+# reviewers only ever see masked (recovery.md "Accounts of record"), history included.
+OWNER_KINDS = ("owner_notice", "owner_approved", "owner_disputed")
 _QUEUED = "triage.notifications.queued"  # session.info: rows added, ids once flushed
 _NO_SYNC = {"synchronize_session": False}
 
@@ -292,10 +295,19 @@ def _mark_sent(notification_id: int, worker: str, new_code: str | None, message_
         "notification_sent",
         notification_id=row.id,
         kind=row.kind,
-        to=row.recipient,
+        to=shown_recipient(row),
         attempts=row.attempts,
     )
     db.session.commit()
+
+
+def shown_recipient(row: Notification) -> str:
+    """The address as the history shows it: the registered owner's masked."""
+    if row.kind in OWNER_KINDS:
+        from triage.accounts.masks import mask_email
+
+        return mask_email(row.recipient) or ""
+    return row.recipient
 
 
 class GaveUp(RuntimeError):
@@ -329,9 +341,9 @@ def _failed(
             "notification_failed",
             notification_id=row.id,
             kind=row.kind,
-            to=row.recipient,
+            to=shown_recipient(row),
             attempts=row.attempts,
-            error=error,
+            error=error.replace(row.recipient, shown_recipient(row)),
         )
     db.session.commit()
     log.warning(
