@@ -209,6 +209,9 @@ def load_config(environ: Mapping[str, str], instance_path: str | Path) -> dict[s
         # Whom the registered owner should contact once a change has been applied (the
         # "this was not me" page after the waiting period); the start page when unset.
         "SUPPORT_CONTACT": environ.get("SUPPORT_CONTACT") or None,
+        # GET /metrics (triage.metrics): a scraper's bearer token; without it only a
+        # signed-in lead sees the metrics, in production as in development.
+        "METRICS_TOKEN": environ.get("METRICS_TOKEN") or None,
     }
     if production:
         check_shared_limits(environ, _int(environ, "WEB_CONCURRENCY", 1))

@@ -15,6 +15,7 @@ from triage import (  # noqa: F401 - models: tables
     cli,
     errorpages,
     i18n,
+    metrics,
     models,
     notifications,
     requestlog,
@@ -79,6 +80,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from triage.api.docs import bp as docs_bp
+    from triage.dashboard.views import bp as dashboard_bp
     from triage.health import bp as health_bp
     from triage.jobs.views import bp as jobs_bp
     from triage.notifications.api import bp as resend_api_bp
@@ -95,8 +97,9 @@ def register_blueprints(app: Flask) -> None:
     from triage.vocabulary import bp as vocabulary_bp
 
     pages = (tickets_bp, auth_bp, review_bp, health_bp, vocabulary_bp, resend_bp, jobs_bp)
-    for bp in (*pages, recovery_bp, retention_bp):
+    for bp in (*pages, recovery_bp, retention_bp, dashboard_bp):
         app.register_blueprint(bp)
+    metrics.init_app(app)  # GET /metrics, outside /api/v1 and its OpenAPI document
     api_blueprints = [
         tickets_api_bp,
         review_api_bp,

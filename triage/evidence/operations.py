@@ -22,6 +22,7 @@ from triage.evidence.checks import FileRefused, check_upload, read_limited
 from triage.evidence.models import Evidence
 from triage.extensions import db
 from triage.history.models import record
+from triage.metrics import count_refusals
 from triage.requirements import DOCUMENT_KEYS, INFORMATION_KEYS
 from triage.text import excerpt
 from triage.tickets import status as st
@@ -38,6 +39,7 @@ def evidence_store() -> EvidenceStore:
     return current_app.extensions["evidence_store"]
 
 
+@count_refusals  # triage_upload_refusals_total, by code (GET /metrics)
 def add_evidence(
     ticket: Ticket, material: str, filename: str, stream: BinaryIO, actor: str = "customer"
 ) -> Evidence:
