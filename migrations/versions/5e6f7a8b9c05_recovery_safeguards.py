@@ -99,9 +99,20 @@ def upgrade():
         sa.Column("used_at", TS),
     )
     op.create_index("ix_dispute_links_ticket_id", "dispute_links", ["ticket_id"])
+    # The windows the lead's dashboard and /metrics count over (issue 13), and the purge.
+    op.create_index("ix_events_action_at", "events", ["action", "at"])
+    op.create_index("ix_tickets_decided_at", "tickets", ["decided_at"])
+    op.create_index("ix_evidence_reviewed_at", "evidence", ["reviewed_at"])
+    op.create_index("ix_evidence_analysed_at", "evidence", ["analysed_at"])
+    op.create_index("ix_notifications_sent_at", "notifications", ["sent_at"])
 
 
 def downgrade():
+    op.drop_index("ix_notifications_sent_at", table_name="notifications")
+    op.drop_index("ix_evidence_analysed_at", table_name="evidence")
+    op.drop_index("ix_evidence_reviewed_at", table_name="evidence")
+    op.drop_index("ix_tickets_decided_at", table_name="tickets")
+    op.drop_index("ix_events_action_at", table_name="events")
     op.drop_index("ix_dispute_links_ticket_id", table_name="dispute_links")
     op.drop_table("dispute_links")
     with op.batch_alter_table("evidence") as batch:

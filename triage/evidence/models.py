@@ -31,7 +31,7 @@ class Evidence(db.Model):
     reason: Mapped[str | None] = mapped_column(String(40))
     note: Mapped[str | None] = mapped_column(Text)
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("reviewers.id"))
-    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
 
     # The page or image preview (triage/review/previews.py): None (never asked for),
     # "pending" (a render runs, started at preview_started_at), "ready" (preview_pages
@@ -50,7 +50,7 @@ class Evidence(db.Model):
     findings: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     extracted: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     phash: Mapped[str | None] = mapped_column(String(16), index=True)
-    analysed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    analysed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
 
     # recovery.md "Keeping identity documents": when the retention purge deleted the
     # stored object and its previews; the row (name, size, type, SHA-256) stays.

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, String
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from triage.extensions import db
@@ -22,6 +22,9 @@ class Event(db.Model):
     actor: Mapped[str] = mapped_column(String(200))
     action: Mapped[str] = mapped_column(String(40))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    # Counts of one kind of event over a time window (the dashboard, /metrics).
+    __table_args__ = (Index("ix_events_action_at", "action", "at"),)
 
     def to_json(self) -> dict[str, Any]:
         return {

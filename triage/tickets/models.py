@@ -70,7 +70,8 @@ class Ticket(db.Model):
     )
     first_submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Indexed for the windows the dashboard and the retention purge read.
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     decision_note: Mapped[str | None] = mapped_column(Text)
 
     # recovery.md "Accounts of record": the account's record as read when the ticket was
