@@ -115,7 +115,10 @@ def test_creating_a_ticket_reads_nothing_after_its_commit(app, client):
         response = client.post("/api/v1/tickets", json=UNFREEZE_WITH_CARD)
     assert response.status_code == 201, response.json
     assert response.json["evidence"] == [] and response.json["flags"] == []
-    assert verbs(sent)[:2] == ["INSERT", "INSERT"], sent
+    # The account's record (recovery.md) is read first, outside any write; then the
+    # ticket and its history go in.
+    assert verbs(sent)[:3] == ["SELECT", "INSERT", "INSERT"], sent
+    assert "account_records" in sent[0]
     # What runs between commits is the request's own work (and, in tests, the eager email
     # job's); after the last commit the answer must be ready: no read of the ticket.
     last = len(sent) - 1 - sent[::-1].index(COMMIT)
