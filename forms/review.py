@@ -85,3 +85,33 @@ class DecisionForm(CheckedForm):
 
 class ReassignForm(CheckedForm):
     reviewer = SelectField("Give to", choices=[], validators=[DataRequired()])
+
+
+class SecondApprovalForm(CheckedForm):
+    """A lead's second approval (recovery.md): the two buttons carry the decision."""
+
+    decision = RadioField(
+        "Second approval",
+        choices=_choices([("approved", "Give the second approval"), ("rejected", "Refuse")]),
+        validators=[DataRequired("Choose to approve or to refuse.")],
+    )
+    note = TextAreaField(
+        "Note for reviewers (required to refuse: the first approver reads it)",
+        validators=[Optional(), limited("note")],
+    )
+
+
+class DisputedDecisionForm(CheckedForm):
+    """A lead decides a disputed ticket again (recovery.md): a note either way."""
+
+    decision = RadioField(
+        "Decision on the disputed ticket",
+        choices=_choices(
+            [("approved", "Approve (a new waiting period starts)"), ("rejected", "Reject")]
+        ),
+        validators=[DataRequired("Choose approve or reject.")],
+    )
+    note = TextAreaField(
+        "Note to the customer (required either way)",
+        validators=[DataRequired("Write why: a note is required either way."), limited("note")],
+    )

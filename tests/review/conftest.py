@@ -1,6 +1,7 @@
 from tests.review.helpers import (  # noqa: F401 - fixtures
     lead,
     make_reviewer,
+    make_ticket,
     other_reviewer,
     reviewer,
     submitted,

@@ -13,7 +13,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import CHANGE_DIRECT_AUTHENTICATED, csrf_token
+from tests.conftest import CHANGE_DIRECT_AUTHENTICATED, UNFREEZE_WITH_CARD, csrf_token
 from tests.evidence.shapes import raw_pdf
 
 PASSWORD = "correct horse battery"
@@ -149,6 +149,35 @@ _widths = itertools.count(3)
 
 def unique_png() -> bytes:
     return png_bytes(next(_widths), 2)
+
+
+def known_account(app: Flask, account_name: str) -> None:
+    """Give `account_name` a record in the account directory (recovery.md "Accounts of
+    record") that states nothing but its name: it contradicts no declared fact, so a
+    ticket for it is neither `unknown_account` nor `facts_mismatch` (either would ask a
+    second approval). Importing it again changes nothing."""
+    from triage.accounts.importing import import_records
+    from triage.extensions import db
+
+    with app.app_context():
+        import_records([(1, {"account_name": account_name})])
+        db.session.commit()
+
+
+@pytest.fixture
+def make_ticket(app: Flask, make_ticket):
+    """tests/conftest.py's `make_ticket`, for an account the directory knows (`known_account`):
+    the review workflow's tests are about reviewing, not about accounts without records.
+    `known=False` leaves the account unknown."""
+
+    def make(base: dict[str, Any] | None = None, known: bool = True, **overrides: Any):
+        if known:
+            name = overrides.get("account_name", (base or UNFREEZE_WITH_CARD)["account_name"])
+            if isinstance(name, str) and name.strip():
+                known_account(app, name)
+        return make_ticket(base, **overrides)
+
+    return make
 
 
 STANDARD_FILES = {

@@ -300,14 +300,19 @@ def test_an_incomplete_ticket_cannot_be_approved(reviewer, submitted):
     assert response.json["error"]["missing"] == ["card_front", "card_transactions"]
 
 
-def test_a_ticket_without_a_rule_needs_one_accepted_file(reviewer, submitted):
+def test_a_ticket_without_a_rule_needs_one_accepted_file(reviewer, lead, submitted):
     ticket = submitted(NO_RULE, files=["passport"])
     reviewer.claim()
     response = reviewer.decide(ticket.reference, "approved")
     assert response.status_code == 409
     assert response.json["error"]["missing"] == ["evidence"]
     reviewer.review(evidence_ids(ticket)["passport"], "accepted")
-    assert reviewer.decide(ticket.reference, "approved").json["status"] == "approved"
+    # An account change: the first approval waits for a lead's (recovery.md).
+    assert reviewer.decide(ticket.reference, "approved").json["status"] == (
+        "awaiting_second_approval"
+    )
+    response = lead.post(f"/tickets/{ticket.reference}/second-approval", {"decision": "approved"})
+    assert response.json["status"] == "approved"
 
 
 def test_rejection_needs_a_note(reviewer, claimed):
@@ -347,7 +352,7 @@ def test_a_decided_ticket_is_final(reviewer, lead, claimed):
     assert reviewer.claim().status_code == 204
 
 
-def test_the_change_ticket_round_trip(reviewer, submitted):
+def test_the_change_ticket_round_trip(reviewer, lead, submitted):
     ticket = submitted(CHANGE_DIRECT_AUTHENTICATED)
     body = reviewer.claim().json
     assert body["approvable"] is False
@@ -355,4 +360,10 @@ def test_the_change_ticket_round_trip(reviewer, submitted):
     _accept_all(reviewer, ticket)
     body = reviewer.get(f"/tickets/{ticket.reference}").json
     assert body["status"] == "in_review"
-    assert reviewer.decide(ticket.reference, "approved").json["status"] == "approved"
+    # recovery.md "Second approval": an account change needs a lead's approval too.
+    assert reviewer.decide(ticket.reference, "approved").json["status"] == (
+        "awaiting_second_approval"
+    )
+    response = lead.post(f"/tickets/{ticket.reference}/second-approval", {"decision": "approved"})
+    assert response.json["status"] == "approved"
+    assert response.json["effective_at"]

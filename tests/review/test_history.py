@@ -30,6 +30,7 @@ def test_history_records_every_event_in_order(app, reviewer, lead, make_ticket, 
     sent = ("system", "notification_sent")  # the outbox's email, sent after each commit
     assert [(e["actor"], e["action"]) for e in events] == [
         (customer, "created"),
+        ("system", "record_checked"),  # recovery.md: the declared facts against the record
         sent,
         (customer, "evidence_uploaded"),
         (customer, "evidence_uploaded"),
@@ -60,7 +61,7 @@ def test_history_records_every_event_in_order(app, reviewer, lead, make_ticket, 
     }
     assert by_action["decided"] == {"decision": "approved", "note": "Thank you."}
     assert by_action["released"] == {"reviewer": reviewer.email}
-    rejected = events[10]["details"]
+    rejected = events[11]["details"]
     assert (rejected["decision"], rejected["reason"], rejected["note"]) == (
         "rejected",
         "cropped",

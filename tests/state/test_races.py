@@ -26,7 +26,7 @@ from collections import Counter
 import pytest
 from sqlalchemy import select
 
-from tests.review.helpers import NO_RULE, evidence_ids, unique_pdf
+from tests.review.helpers import NO_RULE, evidence_ids, known_account, unique_pdf
 from tests.state.conftest import (
     ROUNDS,
     actions_of,
@@ -53,7 +53,7 @@ UPLOAD_SPREAD = 0.15
 
 
 @pytest.fixture
-def held(submitted, lead, reviewer):
+def held(app, submitted, lead, reviewer):
     """held(approvable=False) -> ApiTicket in review, held by `reviewer`.
 
     approvable: a ticket no standard list covers (ruling 2) with one file, accepted, so it
@@ -63,6 +63,7 @@ def held(submitted, lead, reviewer):
 
     def make(approvable: bool = False):
         if approvable:
+            known_account(app, NO_RULE["account_name"])  # not `unknown_account`
             ticket = submitted(NO_RULE, files=["passport"])
         else:
             ticket = submitted(files=[], explanation=EXPLANATION)
@@ -108,6 +109,17 @@ def one_winner(
         a: int(a == action) for _, _, a in contenders.values()
     }
     return winner
+
+
+@pytest.fixture
+def app_config(app_config):
+    """These races pit a final decision against other actions. recovery.md's second
+    approval would make the approval of the (account change) approvable ticket a first
+    one, which a withdrawal may follow: the `flagged` policy, for accounts the directory
+    knows (`known_account`), keeps it final. The second approval's own races are in
+    tests/review/test_second_concurrency.py."""
+    app_config["SECOND_APPROVAL"] = "flagged"
+    return app_config
 
 
 def decision(reference: str, headers, verdict: str):

@@ -19,6 +19,7 @@ from triage.errors import Unauthorized
 from triage.extensions import db
 from triage.review import content
 from triage.review import operations as ops
+from triage.review.approval_schemas import SecondApprovalRequest
 from triage.review.queue import queue, queue_item_json
 from triage.review.schemas import (
     ClaimRequest,
@@ -78,11 +79,22 @@ def action(operation_id: str, *errors: int, ok: Any = ReviewTicket, **kw: Any) -
 
 
 @bp.get("/queue")
-@action("getQueue", 401, ok=Queue, path_parameter_descriptions=None)
+@action("getQueue", 401, 403, ok=Queue, path_parameter_descriptions=None)
 def list_queue(query: QueueQuery) -> Response:
-    """Tickets waiting for review, in the order to take them"""
+    """Tickets waiting for review, in the order to take them
+
+    `status=awaiting_second_approval`: first approvals waiting for a lead's second one;
+    `status=disputed` (leads only): tickets a lead decides again (recovery.md).
+    """
     with_counts = SWITCH_WORDS.get(query.counts or "0", False)
-    page = queue(query.type, query.flag, query.limit, with_counts=with_counts)
+    page = queue(
+        query.type,
+        query.flag,
+        query.limit,
+        with_counts=with_counts,
+        status=query.status,
+        reviewer=_reviewer(),
+    )
     # Serialised before the commit, which would expire every ticket and re-read it.
     body: dict[str, Any] = {"items": [queue_item_json(t) for t in page.items], "total": page.total}
     if with_counts:
@@ -195,10 +207,31 @@ def decision(reference: str, json: DecisionRequest) -> Response:
     """Approve or reject
 
     Approval needs every required item satisfied by accepted evidence and valid
-    information (else 409 requirements_not_met); a rejection needs a note.
+    information (else 409 requirements_not_met); a rejection needs a note. A ticket that
+    needs two approvals (recovery.md, SECOND_APPROVAL) goes to awaiting_second_approval
+    on its first. A lead decides a disputed ticket again without a claim, with a note
+    either way.
     """
     ticket = ticket_by_reference(reference)
     ops.decide(ticket, _reviewer(), json.decision, json.note)
+    db.session.commit()
+    return jsonify(review_ticket_json(ticket))
+
+
+@bp.post("/tickets/<reference>/second-approval")
+@action("secondApproval")
+def second_approval(reference: str, json: SecondApprovalRequest) -> Response:
+    """Give or refuse the second approval (leads other than the first approver)
+
+    recovery.md "Second approval": for a ticket in awaiting_second_approval. `approved` is
+    final (the customer is told; an account change takes effect after the waiting
+    period); `rejected` needs a note and sends the ticket back to in_review, held by the
+    first approver, who reads the note. 403 for the first approver and for a reviewer
+    who is not a lead; 409 when the ticket is not waiting for a second approval (of two
+    leads at once, one wins).
+    """
+    ticket = ticket_by_reference(reference)
+    ops.second_approval(ticket, _reviewer(), json.decision, json.note)
     db.session.commit()
     return jsonify(review_ticket_json(ticket))
 

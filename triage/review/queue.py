@@ -3,6 +3,11 @@
 Order: tickets waiting for a reviewer come first, in the order `claim_next` hands them
 out (priority, then the time of FIRST submission, so a resubmitted ticket keeps its
 place); tickets already in review follow in the same order, with their holder.
+
+recovery.md adds two queues of their own, asked for with `status`: first approvals
+waiting for a lead's second one (`awaiting_second_approval`, in the order they were first
+approved), and tickets whose registered owner said "this was not me" (`disputed`, leads
+only, in the order they were disputed). Both by priority first.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from triage.errors import InvalidRequest
+from triage.errors import Forbidden, InvalidRequest
 from triage.extensions import db
 from triage.requirements import TICKET_TYPES
 from triage.review.operations import QUEUE_ORDER, check_ticket_type, lapse_expired_claims
@@ -24,6 +29,13 @@ from triage.tickets.models import Ticket, TicketFlag
 from triage.timeutil import iso
 
 QUEUE_STATUSES = (st.AWAITING_REVIEW, st.IN_REVIEW)
+# The `status` a queue may be asked for: one of the review queue's, or a queue of its own.
+QUEUE_FILTER_STATUSES = (*QUEUE_STATUSES, st.AWAITING_SECOND_APPROVAL, st.DISPUTED)
+# Each own queue's order: priority, then how long it has waited in that status.
+OWN_QUEUE_ORDER = {
+    st.AWAITING_SECOND_APPROVAL: (Ticket.priority_rank, Ticket.first_approved_at, Ticket.id),
+    st.DISPUTED: (Ticket.priority_rank, Ticket.disputed_at, Ticket.id),
+}
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 
@@ -57,18 +69,41 @@ def _check_limit(limit: Any) -> int:
     return value
 
 
-def queue(
-    ticket_type: Any = None, flag: Any = None, limit: Any = None, with_counts: bool = True
-) -> QueuePage:
-    """The queue, filtered by type and flag. Hands lapsed claims back first (it writes).
+def _check_status(status: Any, reviewer: Reviewer | None) -> tuple[str, ...]:
+    """The statuses a queue request asks for; `disputed` is for leads (403 otherwise)."""
+    if status in (None, ""):
+        return QUEUE_STATUSES
+    if status not in QUEUE_FILTER_STATUSES:
+        raise InvalidRequest(
+            "Unknown queue status.",
+            {"status": f"must be one of: {', '.join(QUEUE_FILTER_STATUSES)}"},
+        )
+    if status == st.DISPUTED and not (reviewer is not None and reviewer.is_lead):
+        raise Forbidden("Only leads see disputed tickets: a lead decides them again (recovery.md).")
+    return (status,)
 
+
+def queue(
+    ticket_type: Any = None,
+    flag: Any = None,
+    limit: Any = None,
+    with_counts: bool = True,
+    status: Any = None,
+    reviewer: Reviewer | None = None,
+) -> QueuePage:
+    """The queue, filtered by type, flag and status. Hands lapsed claims back first (it
+    writes).
+
+    `status` left out: tickets waiting for review and in review. `awaiting_second_approval`
+    or `disputed` (the latter for a lead `reviewer` only): that queue of recovery.md.
     Counts read the whole queue (a second at a million waiting tickets), so API callers
     ask for them explicitly; the page always shows them.
     """
     ticket_type = check_ticket_type(ticket_type)
     flag, limit = _check_flag(flag), _check_limit(limit)
+    statuses = _check_status(status, reviewer)
     lapse_expired_claims()
-    wanted = select(Ticket).where(Ticket.status.in_(QUEUE_STATUSES))
+    wanted = select(Ticket).where(Ticket.status.in_(statuses))
     if ticket_type:
         wanted = wanted.where(Ticket.type == ticket_type)
     if flag:
@@ -78,13 +113,13 @@ def queue(
     # PostgreSQL before 17 cannot read `status IN (...)` from the index in order and would
     # sort the whole queue for every page.
     items: list[Ticket] = []
-    for status in QUEUE_STATUSES:
+    for one in statuses:
         if len(items) >= limit:
             break
         items += db.session.scalars(
-            wanted.where(Ticket.status == status)
-            .options(selectinload(Ticket.claimed_by))
-            .order_by(*QUEUE_ORDER)
+            wanted.where(Ticket.status == one)
+            .options(selectinload(Ticket.claimed_by), selectinload(Ticket.first_approved_by))
+            .order_by(*OWN_QUEUE_ORDER.get(one, QUEUE_ORDER))
             .limit(limit - len(items))
         )
     return QueuePage(items, total or 0, queue_counts() if with_counts else {})
@@ -117,9 +152,20 @@ def queue_counts() -> dict[str, Any]:
             .order_by(Reviewer.email)
         )
     }
-    return {
-        status: sum(counts[status] for counts in by_type.values()) for status in QUEUE_STATUSES
-    } | {"by_type": by_type, "by_flag": by_flag, "held_by": held_by}
+    # The own queues of recovery.md, counted apart (by_type and by_flag are the review
+    # queue's).
+    own = dict.fromkeys(OWN_QUEUE_ORDER, 0)
+    for status, count in db.session.execute(
+        select(Ticket.status, func.count())
+        .where(Ticket.status.in_(tuple(OWN_QUEUE_ORDER)))
+        .group_by(Ticket.status)
+    ):
+        own[status] = count
+    return (
+        {status: sum(counts[status] for counts in by_type.values()) for status in QUEUE_STATUSES}
+        | own
+        | {"by_type": by_type, "by_flag": by_flag, "held_by": held_by}
+    )
 
 
 def queue_item_json(ticket: Ticket) -> dict[str, Any]:
@@ -134,4 +180,12 @@ def queue_item_json(ticket: Ticket) -> dict[str, Any]:
         "first_submitted_at": iso(ticket.first_submitted_at),
         "claimed_by": ticket.claimed_by.email if ticket.claimed_by else None,
         "claim_expires_at": iso(ticket.claim_expires_at),
+        "first_approved_by": ticket.first_approved_by.email if ticket.first_approved_by else None,
+        "first_approved_at": iso(ticket.first_approved_at),
+        "disputed_at": iso(ticket.disputed_at),
+        # recovery.md: a refused second approval sends the ticket back to the first
+        # approver, who reads why here (and in the history) before opening it.
+        "refused_note": ticket.second_approval_note
+        if ticket.status == st.IN_REVIEW and ticket.second_approved_by_id is None
+        else None,
     }

@@ -20,7 +20,7 @@ from triage.evidence.reasons import REASONS
 from triage.requirements import MATERIALS
 from triage.retention.schemas import RetentionView
 from triage.review.approval_schemas import ApprovalsView
-from triage.review.queue import MAX_LIMIT
+from triage.review.queue import MAX_LIMIT, QUEUE_FILTER_STATUSES
 from triage.tickets.flags import FLAGS
 from triage.tickets.schemas import Email, Priority, Status, Ticket, TicketFlag, TicketType, Time
 
@@ -47,6 +47,15 @@ class QueueQuery(Body):
 
     type: Annotated[TicketType, NO_DEFAULT_SHOWN] = None
     flag: Annotated[Choice(FLAGS), NO_DEFAULT_SHOWN] = None
+    status: Annotated[
+        Choice(QUEUE_FILTER_STATUSES),
+        NO_DEFAULT_SHOWN,
+        Field(
+            description="Leave out for awaiting_review and in_review. awaiting_second_approval: "
+            "first approvals waiting for a lead (recovery.md); disputed: leads only (403 "
+            "otherwise)"
+        ),
+    ] = None
     limit: Annotated[int, Field(ge=1, le=MAX_LIMIT), BeforeValidator(_digits), NO_DEFAULT_SHOWN] = (
         None
     )
@@ -175,6 +184,16 @@ class QueueItem(BaseModel):
     first_submitted_at: Time | None = None
     claimed_by: Holder
     claim_expires_at: Time | None = None
+    first_approved_by: Email | None = Field(
+        None, description="awaiting_second_approval: who gave the first approval"
+    )
+    first_approved_at: Time | None = None
+    disputed_at: Time | None = None
+    refused_note: str | None = Field(
+        None,
+        description="in_review: why a lead refused the second approval (the first approver "
+        "holds the ticket again)",
+    )
 
 
 class Queue(BaseModel):

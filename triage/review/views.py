@@ -28,16 +28,19 @@ from forms.review import (
     ActionForm,
     ClaimForm,
     DecisionForm,
+    DisputedDecisionForm,
     EvidenceReviewForm,
     QueueFilterForm,
     ReassignForm,
     RequestMaterialsForm,
+    SecondApprovalForm,
 )
-from triage.errors import InvalidRequest, NotFound, RequirementsNotMet, TriageError
+from triage.errors import Forbidden, InvalidRequest, NotFound, RequirementsNotMet, TriageError
 from triage.evidence.models import Evidence
 from triage.extensions import db
 from triage.review import content
 from triage.review import operations as ops
+from triage.review.queue import OWN_QUEUE_ORDER
 from triage.review.queue import queue as queue_page
 from triage.review.serialize import letter_check
 from triage.reviewers.auth import lead_required, reviewer_required, signed_in_reviewer
@@ -59,10 +62,13 @@ def review_vocabulary() -> dict[str, Any]:
 
 
 @bp.app_template_filter("when")
-def when(value: datetime | None, seconds: bool = False) -> str:
-    """A stored time as reviewers read it: UTC, to the minute (or second)."""
+def when(value: datetime | str | None, seconds: bool = False) -> str:
+    """A stored time (or its ISO 8601 text, as the JSON has it) as reviewers read it: UTC,
+    to the minute (or second)."""
     if value is None:
         return "—"
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
     return (
         aware(value)
         .astimezone(UTC)
@@ -76,20 +82,26 @@ def when(value: datetime | None, seconds: bool = False) -> str:
 @bp.get("/")
 @reviewer_required
 def queue():
+    """The review queue; `?status=awaiting_second_approval` and `?status=disputed` are the
+    leads' tabs of recovery.md (second approvals, disputed tickets)."""
     filters = QueueFilterForm(request.args)
+    reviewer = signed_in_reviewer()
+    status = request.args.get("status") or None
     try:
-        page = queue_page(request.args.get("type"), request.args.get("flag"))
-    except InvalidRequest as exc:
+        page = queue_page(
+            request.args.get("type"), request.args.get("flag"), status=status, reviewer=reviewer
+        )
+    except (InvalidRequest, Forbidden) as exc:
         flash(exc.message, "error")
         return redirect(url_for(".queue"))
     db.session.commit()  # lapsed claims went back to the queue
-    reviewer = signed_in_reviewer()
     mine = [t for t in page.items if t.claimed_by_id == reviewer.id]
     return render_template(
         "review/queue.html",
         page=page,
         filters=filters,
         mine=mine,
+        tab=status if status in OWN_QUEUE_ORDER else None,
         claim_form=ClaimForm(formdata=None, type=request.args.get("type", "")),
     )
 
@@ -168,6 +180,12 @@ def _render(
         preview=ops.evidence_preview,
         request_form=forms.get("request") or RequestMaterialsForm(formdata=None, materials=asked),
         decision_form=forms.get("decision") or DecisionForm(formdata=None),
+        # recovery.md "Second approval" and a lead's decision on a disputed ticket.
+        approvals=ops.approvals_json(ticket),
+        can_second_approve=ops.can_give_second_approval(ticket, reviewer),
+        second_form=forms.get("second") or SecondApprovalForm(formdata=None),
+        can_redecide=reviewer.is_lead and ticket.status == st.DISPUTED,
+        disputed_form=forms.get("disputed") or DisputedDecisionForm(formdata=None),
         reassign_form=reassign,
         action_form=ActionForm(formdata=None),
         events=ops.ticket_history(ticket),
@@ -282,7 +300,52 @@ def decision(reference: str):
         ops.decide(ticket, signed_in_reviewer(), form.decision.data, form.note.data)
     except TriageError as exc:
         return _refused(ticket, exc, "decision", form)
+    if ticket.status == st.AWAITING_SECOND_APPROVAL:
+        return _done(
+            ticket,
+            f"Ticket {ticket.reference} approved once: it waits for a lead's second approval.",
+        )
     return _done(ticket, f"Ticket {ticket.reference} {ticket.status}.")
+
+
+@bp.post("/tickets/<reference>/second-approval")
+@reviewer_required
+def second_approval(reference: str):
+    """A lead's second approval or refusal (recovery.md); others get the page with 403."""
+    ticket = ticket_by_reference(reference)
+    form = SecondApprovalForm()
+    if not form.validate_on_submit():
+        return _render(
+            ticket,
+            400,
+            error="The second approval was not saved: see the form.",
+            forms={"second": form},
+        )
+    try:
+        ops.second_approval(ticket, signed_in_reviewer(), form.decision.data, form.note.data)
+    except TriageError as exc:
+        return _refused(ticket, exc, "second", form)
+    if ticket.status == st.APPROVED:
+        return _done(ticket, f"Ticket {ticket.reference} approved: the customer is told.")
+    holder = ticket.claimed_by.name if ticket.claimed_by else "the first approver"
+    return _done(ticket, f"Ticket {ticket.reference} went back to {holder} with your note.")
+
+
+@bp.post("/tickets/<reference>/disputed-decision")
+@reviewer_required
+def disputed_decision(reference: str):
+    """A lead decides a disputed ticket again (recovery.md)."""
+    ticket = ticket_by_reference(reference)
+    form = DisputedDecisionForm()
+    if not form.validate_on_submit():
+        return _render(
+            ticket, 400, error="The decision was not saved: see the form.", forms={"disputed": form}
+        )
+    try:
+        ops.decide_disputed(ticket, signed_in_reviewer(), form.decision.data, form.note.data)
+    except TriageError as exc:
+        return _refused(ticket, exc, "disputed", form)
+    return _done(ticket, f"Ticket {ticket.reference} {ticket.status} after the dispute.")
 
 
 # --- evidence ---------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Reviewer operations, by concern: `leases` (claims, release, reassignment, the lease every
 action checks and extends), `decisions` (verdicts on files, requests for materials, the
-ticket's decision) and `reads` (files, previews, history).
+ticket's decision, a lead's decision on a disputed ticket), `approvals` (the second
+approval of recovery.md, maker-checker) and `reads` (files, previews, history).
 
 Services flush and never commit; the page or API endpoint commits. Every write to a
 ticket's row is one conditional UPDATE, `triage.tickets.transitions.guarded_update`
@@ -13,12 +14,22 @@ exactly one matches and the other answers `409 invalid_state`.
 Callers use the package: `from triage.review import operations as ops; ops.claim_next(...)`.
 """
 
-from triage.review.operations import decisions, leases, reads
-from triage.review.operations.decisions import (
+from triage.review.operations import approvals, decisions, leases, reads
+from triage.review.operations.approvals import (
     DECISIONS,
+    POLICIES,
+    SECOND_APPROVAL_FLAGS,
+    approvals_json,
+    can_give_second_approval,
+    needs_second_approval,
+    second_approval,
+    second_approval_reasons,
+)
+from triage.review.operations.decisions import (
     NOTE_LIMIT,
     REVIEW_DECISIONS,
     decide,
+    decide_disputed,
     request_materials,
     review_evidence,
 )
@@ -46,13 +57,19 @@ __all__ = [
     "CLAIM_ATTEMPTS",
     "DECISIONS",
     "NOTE_LIMIT",
+    "POLICIES",
     "QUEUE_ORDER",
     "REVIEW_DECISIONS",
+    "SECOND_APPROVAL_FLAGS",
     "SYSTEM",
+    "approvals",
+    "approvals_json",
+    "can_give_second_approval",
     "check_ticket_type",
     "claim_active",
     "claim_next",
     "decide",
+    "decide_disputed",
     "decisions",
     "evidence_by_id",
     "evidence_page_image",
@@ -60,11 +77,14 @@ __all__ = [
     "lapse_expired_claims",
     "lease_end",
     "leases",
+    "needs_second_approval",
     "read_evidence",
     "reads",
     "reassign",
     "release",
     "request_materials",
     "review_evidence",
+    "second_approval",
+    "second_approval_reasons",
     "ticket_history",
 ]

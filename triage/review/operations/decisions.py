@@ -10,33 +10,29 @@ from __future__ import annotations
 from typing import Any
 
 from triage import text as text_rules
-from triage.errors import InvalidRequest, RequirementsNotMet, UnknownMaterial
+from triage.errors import Forbidden, InvalidRequest, InvalidState, UnknownMaterial
 from triage.evidence.models import Evidence
 from triage.evidence.reasons import REASONS
 from triage.extensions import db
 from triage.history.models import record
+from triage.recovery.waiting import effective_at_after
 from triage.requirements import MATERIALS
+from triage.review.operations.approvals import (
+    check_decision,
+    needs_second_approval,
+    require_approvable,
+    second_approval_reasons,
+)
+from triage.review.operations.approvals import note_text as _note
 from triage.review.operations.leases import act, check_hold
 from triage.reviewers.models import Reviewer
-from triage.tickets.checklist import ticket_state
+from triage.tickets import status as st
 from triage.tickets.models import MaterialRequest, Ticket
-from triage.timeutil import utcnow
+from triage.tickets.transitions import transition
+from triage.timeutil import iso, utcnow
 
 NOTE_LIMIT = text_rules.limit("note")
-DECISIONS = ("approved", "rejected")
 REVIEW_DECISIONS = ("accepted", "rejected")
-
-
-def _note(value: Any, field: str, errors: dict[str, str]) -> str | None:
-    """A reviewer's free text (`note`, `message`) by triage.text's rule for `field`:
-    several lines allowed, at most the table's limit; the problem goes into `errors`."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    try:
-        return text_rules.clean(value, field) or None
-    except ValueError as exc:
-        errors[field] = str(exc)
-        return None
 
 
 def review_evidence(
@@ -131,38 +127,129 @@ def request_materials(
 
 
 def decide(ticket: Ticket, reviewer: Reviewer, decision: Any, note: Any = None) -> None:
-    """Approve (only when accepted evidence meets the rule) or reject (with a note)."""
+    """Approve (only when accepted evidence meets the rule) or reject (with a note).
+
+    recovery.md "Second approval": the approval of a ticket that needs two
+    (`approvals.needs_second_approval`) is a first approval: the ticket goes to
+    `awaiting_second_approval` for a lead, the claim ends, and the customer hears nothing
+    yet. Any other approval is final, with `effective_at` (the waiting period of an
+    account change). A `disputed` ticket is decided again by a lead (`decide_disputed`).
+    """
+    if ticket.status == st.DISPUTED:
+        decide_disputed(ticket, reviewer, decision, note)
+        return
     now = check_hold(ticket, reviewer, "decide this ticket")
-    errors: dict[str, str] = {}
-    if decision not in DECISIONS:
-        errors["decision"] = "must be “approved” or “rejected”"
-    note = _note(note, "note", errors)
-    if decision == "rejected" and not note and "note" not in errors:
-        errors["note"] = "is required to reject a ticket: tell the customer why"
-    if errors:
-        raise InvalidRequest("The decision was not saved.", errors)
-    act(
-        ticket,
-        "approve" if decision == "approved" else "reject",
-        now,
-        decided_at=now,
-        decision_note=note,
-        claimed_by_id=None,
-        claimed_at=None,
-        claim_expires_at=None,
+    note = check_decision(
+        decision, note, reject_note="is required to reject a ticket: tell the customer why"
     )
+    ends_claim = {"claimed_by_id": None, "claimed_at": None, "claim_expires_at": None}
+    if decision == "rejected":
+        act(ticket, "reject", now, decided_at=now, decision_note=note, **ends_claim)
+        record(ticket.id, reviewer.actor, "decided", decision=decision, note=note)
+        db.session.flush()
+        return
+    # Chosen from the ticket as read; checked again under the lock below.
+    two = needs_second_approval(ticket)
+    if two:
+        act(
+            ticket,
+            "first_approve",
+            now,
+            first_approved_by_id=reviewer.id,
+            first_approved_at=now,
+            first_approval_note=note,
+            **ends_claim,
+        )
+    else:
+        act(
+            ticket,
+            "approve",
+            now,
+            decided_at=now,
+            decision_note=note,
+            effective_at=effective_at_after(ticket, now),
+            **ends_claim,
+        )
+    require_approvable(ticket)  # re-reads the ticket under the lock the UPDATE took
+    if not two and needs_second_approval(ticket):
+        # A flag that calls for a second approval arrived between our read and our UPDATE
+        # (a background check): the rollback undoes the final approval.
+        raise InvalidState(
+            "This ticket changed while you were deciding: it now needs a second approval. "
+            "Reload it and approve again."
+        )
+    if two:
+        record(
+            ticket.id,
+            reviewer.actor,
+            "first_approved",
+            note=note,
+            first_approver=reviewer.email,
+            first_approved_at=iso(now),
+            reasons=second_approval_reasons(ticket),
+        )
+    else:
+        record(ticket.id, reviewer.actor, "decided", decision=decision, note=note)
+    db.session.flush()
+
+
+def decide_disputed(ticket: Ticket, lead: Reviewer, decision: Any, note: Any = None) -> None:
+    """A lead decides again on a `disputed` ticket (recovery.md "Notice to the registered
+    owner": the owner's "this was not me" blocks the change until a lead decides again).
+
+    No claim is needed; a note is required either way. Approval needs what any approval
+    needs (checked under the lock) and starts a new waiting period from now
+    (`effective_at`); both answers send the customer the decision (`decided`, with
+    `after_dispute: true`). `403 forbidden` for a reviewer who is not a lead.
+    """
+    if not lead.is_lead:
+        raise Forbidden(
+            "Only a lead decides a disputed ticket: the account's registered owner said "
+            "“this was not me”."
+        )
+    if ticket.status != st.DISPUTED:
+        raise InvalidState(
+            f"You cannot decide this disputed ticket now: {st.WORDS[ticket.status].not_in_review}."
+        )
+    note = check_decision(
+        decision,
+        note,
+        reject_note="is required to reject a disputed ticket: tell the customer why",
+        approve_note="is required to approve a disputed ticket: say why the change goes ahead "
+        "although the registered owner disputed it",
+    )
+    now = utcnow()
+    ends_claim = {"claimed_by_id": None, "claimed_at": None, "claim_expires_at": None}
     if decision == "approved":
-        # Read under the lock the UPDATE took, so no verdict on a file (a lead's, in
-        # another request) slips in between this check and the commit. Everything is
-        # re-read: files loaded earlier in this request may be stale. If it fails, the
-        # caller's rollback undoes the UPDATE.
-        db.session.expire_all()
-        state = ticket_state(ticket)
-        if not state.approvable:
-            raise RequirementsNotMet(
-                "The ticket cannot be approved yet: accepted evidence does not cover every "
-                "required item. Accept the files that are good, or ask for what is missing.",
-                list(state.approval_missing),
-            )
-    record(ticket.id, reviewer.actor, "decided", decision=decision, note=note)
+        effective_at = effective_at_after(ticket, now)
+        transition(
+            ticket.id,
+            "approve_disputed",
+            decided_at=now,
+            decision_note=note,
+            effective_at=effective_at,
+            updated_at=now,
+            **ends_claim,
+        )
+        require_approvable(ticket)
+    else:
+        effective_at = None
+        transition(
+            ticket.id,
+            "reject_disputed",
+            decided_at=now,
+            decision_note=note,
+            effective_at=None,
+            updated_at=now,
+            **ends_claim,
+        )
+    record(
+        ticket.id,
+        lead.actor,
+        "decided",
+        decision=decision,
+        note=note,
+        after_dispute=True,
+        effective_at=iso(effective_at),
+    )
     db.session.flush()
