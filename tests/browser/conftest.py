@@ -26,7 +26,10 @@ from tests.browser.support import (
     PHONE,
     TIMEOUT_MS,
 )
-from tests.review.helpers import make_reviewer, submitted  # noqa: F401 - fixtures
+
+# make_ticket: accounts the directory knows, so one approval suffices unless a test says
+# otherwise (recovery.md; tests/browser/test_four_eyes.py takes the two-approval path).
+from tests.review.helpers import make_reviewer, make_ticket, submitted  # noqa: F401 - fixtures
 
 AXE_VERSION = "4.14.1"
 

@@ -18,6 +18,7 @@ from tests.browser.support import (
     shot,
     sign_in,
 )
+from tests.review.helpers import known_account
 from triage.evidence.reasons import REASONS
 
 pytestmark = BROWSER
@@ -67,7 +68,10 @@ def upload_to(page, key: str, *files) -> None:
     expect(box.locator(".doc-title .chip")).to_have_text("Received")
 
 
-def test_unfreeze_with_a_card_from_filing_to_approval(new_page, reviewer_login):
+def test_unfreeze_with_a_card_from_filing_to_approval(app, new_page, reviewer_login):
+    # The account has a record that contradicts nothing declared, so one approval decides
+    # (recovery.md; the four-eyes path is tests/browser/test_four_eyes.py).
+    known_account(app, "acme-cloud")
     # --- the customer files on a phone --------------------------------------------------------
     phone = new_page(phone=True)
     reference, code = file_an_unfreeze_ticket(phone)

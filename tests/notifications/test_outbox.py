@@ -55,8 +55,10 @@ def test_a_new_ticket_is_emailed_with_its_reference_and_how_to_come_back_never_t
         assert code not in body and code.replace("-", "") not in body
     assert "We never send the access code by email." in text
     assert message["Content-Language"] == "en"
-    assert actions(reviewer, reference)[:2] == [
+    # The account's record is checked at creation (recovery.md), then the email goes.
+    assert actions(reviewer, reference)[:3] == [
         ("created", None),
+        ("record_checked", None),
         ("notification_sent", "ticket_created"),
     ]
     assert rows(app)[0] | {"id": 0} == {
