@@ -168,10 +168,15 @@ def test_the_periodic_jobs_are_scheduled_and_the_orphan_sweep_is_one_of_them(app
     from triage.evidence.operations import evidence_store
 
     schedule = app.extensions["celery"].conf.beat_schedule
-    assert {entry["task"] for entry in schedule.values()} == {
+    tasks = {entry["task"] for entry in schedule.values()}
+    assert tasks == {
         "triage.notifications.sweep",
         "triage.evidence.sweep_orphans",
+        "triage.accounts.recheck",
+        "triage.retention.purge",
     }
+    # Every scheduled job is registered: beat never sends a name no worker knows.
+    assert tasks <= set(app.extensions["celery"].tasks)
     with app.app_context():
         store = evidence_store()
         orphan = new_key("0" * 32)
