@@ -107,7 +107,7 @@ class DisputedDecisionForm(CheckedForm):
     decision = RadioField(
         "Decision on the disputed ticket",
         choices=_choices(
-            [("approved", "Approve (a new waiting period starts)"), ("rejected", "Reject")]
+            [("approved", "Approve (another lead gives the second approval)"), ("rejected", "Reject")]
         ),
         validators=[DataRequired("Choose approve or reject.")],
     )

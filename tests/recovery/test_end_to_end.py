@@ -51,6 +51,11 @@ def test_two_approvals_then_the_owner_stops_it_then_a_lead_decides_again(
 
     again = lead.decide(made.reference, "approved", "Spoke to the owner on the phone.")
     assert again.status_code == 200, again.json
+    # A disputed ticket needs two approvals: another lead gives the second.
+    assert again.json["status"] == "awaiting_second_approval"
+    other_lead = make_reviewer("luis@example.com", role="lead")
+    final = other_lead.post(f"/tickets/{made.reference}/second-approval", {"decision": "approved"})
+    assert final.status_code == 200, final.json
     # The owner hears when it takes effect, with no new link: a lead has decided.
     kinds = [n["kind"] for n in notifications(app, made.reference)]
     assert kinds.count("owner_approved") == 2

@@ -1,8 +1,10 @@
 """A lead decides a disputed ticket again (recovery.md "Notice to the registered owner").
 
 The owner's "this was not me" moves a ticket to `disputed` and blocks the change until a
-lead decides again: no claim needed, a note either way, approval starts a new waiting
-period from now, and the history's `decided` says `after_dispute: true`. The owner's link
+lead decides again: no claim needed, a note either way. A rejection is final (`decided`
+with `after_dispute: true`); an approval is the first of two, since a disputed ticket needs
+two approvals (recovery.md "Second approval"), and another lead's second approval starts a
+new waiting period. The owner's link
 is tested with the notices (tests/recovery); here the ticket is put in `disputed` by the
 `dispute` transition itself.
 """
@@ -48,10 +50,20 @@ def decide(who, reference: str, decision: str, note: str | None = None):
     return who.decide(reference, decision, note)
 
 
-def test_a_lead_approves_a_disputed_change_again(app, lead, disputed_change):
+def test_a_lead_approves_a_disputed_change_again_and_another_lead_confirms(
+    app, lead, make_reviewer, disputed_change
+):
     ticket, first_effective = disputed_change()
     assert ticket.get()["status"] == "disputed"
     response = decide(lead, ticket.reference, "approved", "Owner confirmed by phone.")
+    assert response.status_code == 200, response.json
+    # One lead cannot let a disputed change through alone: it waits for another.
+    assert response.json["status"] == "awaiting_second_approval"
+    assert response.json["effective_at"] is None
+    assert events(app, ticket.reference, "first_approved")[-1].details["after_dispute"] is True
+    assert second(lead, ticket.reference, "approved").status_code == 403  # not twice
+    other_lead = make_reviewer("luis@example.com", role="lead")
+    response = second(other_lead, ticket.reference, "approved", "Checked the call log.")
     assert response.status_code == 200, response.json
     body = response.json
     assert body["status"] == "approved"
@@ -62,12 +74,11 @@ def test_a_lead_approves_a_disputed_change_again(app, lead, disputed_change):
     assert body["claimed_by"] is None
     customer = ticket.get()
     assert customer["status"] == "approved"
-    assert customer["decision_note"] == "Owner confirmed by phone."
     decided = events(app, ticket.reference, "decided")
-    assert decided[-1].actor == f"reviewer:{lead.email}"
+    assert decided[-1].actor == f"reviewer:{other_lead.email}"
     assert decided[-1].details["after_dispute"] is True
     assert decided[-1].details["decision"] == "approved"
-    assert decided[-1].details["note"] == "Owner confirmed by phone."
+    assert decided[-1].details["first_approver"] == lead.email
     assert len(notifications(app, ticket.reference)) == 2  # the first decision, and this one
 
 
@@ -156,9 +167,16 @@ def test_two_leads_deciding_a_disputed_ticket_at_once_have_one_winner(
         )
         assert won(approved) != won(rejected), (approved.status_code, rejected.status_code)
         assert refused(rejected if won(approved) else approved)
-        decided = events(app, ticket.reference, "decided")
-        assert len([e for e in decided if e.details.get("after_dispute")]) == 1
-        assert row(app, ticket.reference).status == ("approved" if won(approved) else "rejected")
+        after = [
+            e
+            for kind in ("first_approved", "decided")
+            for e in events(app, ticket.reference, kind)
+            if e.details.get("after_dispute")
+        ]
+        assert len(after) == 1
+        assert row(app, ticket.reference).status == (
+            "awaiting_second_approval" if won(approved) else "rejected"
+        )
 
 
 # --- the page -----------------------------------------------------------------------------------
@@ -197,6 +215,9 @@ def test_the_disputed_decision_on_the_page(app, reviewer, lead, disputed_change)
         },
     )
     assert response.status_code == 302
-    assert "approved after the dispute" in lead_browser.get(page).text
+    shown = lead_browser.get(page).text
+    assert "approved once after the dispute" in shown
+    assert "Waiting for a second approval" in shown
     committed = row(app, ticket.reference)
-    assert committed.status == "approved" and committed.decision_note == "The owner called back."
+    assert committed.status == "awaiting_second_approval"
+    assert committed.first_approval_note == "The owner called back."

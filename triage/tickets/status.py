@@ -90,7 +90,11 @@ TRANSITIONS: dict[str, Transition] = {
     ),
     # recovery.md "Notice to the registered owner": the owner's link, then a lead again.
     "dispute": Transition(DISPUTABLE, DISPUTED, "stop this change"),
-    "approve_disputed": Transition((DISPUTED,), APPROVED, "decide this disputed ticket"),
+    # A disputed ticket is flagged `disputed`, which needs two approvals (recovery.md
+    # "Second approval"): a lead's approval is the first of them.
+    "approve_disputed": Transition(
+        (DISPUTED,), AWAITING_SECOND_APPROVAL, "decide this disputed ticket"
+    ),
     "reject_disputed": Transition((DISPUTED,), REJECTED, "decide this disputed ticket"),
     # recovery.md "Keeping identity documents": locks of the row, any status / closed ones.
     "legal_hold": Transition(STATUSES, None, "change the legal hold"),

@@ -223,6 +223,8 @@ def _approve(
         second_approved_at=iso(now),
         second_note=note,
         effective_at=iso(effective_at_after(ticket, now)),
+        # The owner already said "this was not me" once: they are told, not asked again.
+        after_dispute=ticket.disputed_at is not None,
     )
 
 

@@ -197,10 +197,13 @@ def decide_disputed(ticket: Ticket, lead: Reviewer, decision: Any, note: Any = N
     """A lead decides again on a `disputed` ticket (recovery.md "Notice to the registered
     owner": the owner's "this was not me" blocks the change until a lead decides again).
 
-    No claim is needed; a note is required either way. Approval needs what any approval
-    needs (checked under the lock) and starts a new waiting period from now
-    (`effective_at`); both answers send the customer the decision (`decided`, with
-    `after_dispute: true`). `403 forbidden` for a reviewer who is not a lead.
+    No claim is needed; a note is required either way. A rejection is final (`decided`,
+    with `after_dispute: true`, tells the customer). An approval needs what any approval
+    needs (checked under the lock) and is the FIRST of two: the ticket is flagged
+    `disputed`, and recovery.md asks two approvals of such a ticket, so one lead cannot
+    let a disputed change through alone. It waits in `awaiting_second_approval` for a lead
+    other than this one; that approval starts a new waiting period. `403 forbidden` for a
+    reviewer who is not a lead.
     """
     if not lead.is_lead:
         raise Forbidden(
@@ -221,19 +224,22 @@ def decide_disputed(ticket: Ticket, lead: Reviewer, decision: Any, note: Any = N
     now = utcnow()
     ends_claim = {"claimed_by_id": None, "claimed_at": None, "claim_expires_at": None}
     if decision == "approved":
-        effective_at = effective_at_after(ticket, now)
         transition(
             ticket.id,
             "approve_disputed",
-            decided_at=now,
-            decision_note=note,
-            effective_at=effective_at,
+            first_approved_by_id=lead.id,
+            first_approved_at=now,
+            first_approval_note=note,
+            second_approved_by_id=None,
+            second_approved_at=None,
+            second_approval_note=None,
+            effective_at=None,
             updated_at=now,
             **ends_claim,
         )
         require_approvable(ticket)
+        record(ticket.id, lead.actor, "first_approved", note=note, after_dispute=True)
     else:
-        effective_at = None
         transition(
             ticket.id,
             "reject_disputed",
@@ -243,13 +249,5 @@ def decide_disputed(ticket: Ticket, lead: Reviewer, decision: Any, note: Any = N
             updated_at=now,
             **ends_claim,
         )
-    record(
-        ticket.id,
-        lead.actor,
-        "decided",
-        decision=decision,
-        note=note,
-        after_dispute=True,
-        effective_at=iso(effective_at),
-    )
+        record(ticket.id, lead.actor, "decided", decision=decision, note=note, after_dispute=True)
     db.session.flush()
