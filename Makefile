@@ -24,11 +24,16 @@ $(STAMP): pyproject.toml
 	touch $@
 
 # libmagic sniffs every upload (python-magic needs the C library); poppler's pdftoppm
-# renders PDF pages for the review page.
+# renders PDF pages for the review page; Tesseract with English and Simplified Chinese data
+# reads card numbers and passports' MRZ (triage/analysis).
 system-deps:
 	@missing=""; \
 	ldconfig -p 2>/dev/null | grep -q 'libmagic\.so\.1' || missing="$$missing libmagic1"; \
 	command -v pdftoppm >/dev/null || missing="$$missing poppler-utils"; \
+	command -v tesseract >/dev/null || missing="$$missing tesseract-ocr"; \
+	for lang in eng chi_sim; do \
+	  tesseract --list-langs 2>/dev/null | grep -qx "$$lang" || missing="$$missing tesseract-ocr-$${lang/_/-}"; \
+	done; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing$$missing through apt"; \
 	  $(APT) update -qq && $(APT) install -y -qq $$missing >/dev/null; \
