@@ -25,14 +25,17 @@ def _bool(value: str | None, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _int(environ: Mapping[str, str], name: str, default: int) -> int:
+def _int(environ: Mapping[str, str], name: str, default: int, minimum: int | None = None) -> int:
     value = environ.get(name)
     if not value:
         return default
     try:
-        return int(value)
+        number = int(value)
     except ValueError as exc:
         raise ConfigError(f"{name} must be a whole number, got {value!r}") from exc
+    if minimum is not None and number < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {number}")
+    return number
 
 
 def _choice(environ: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
@@ -198,14 +201,16 @@ def load_config(environ: Mapping[str, str], instance_path: str | Path) -> dict[s
         # Account-recovery safeguards (recovery.md; README "Safeguards").
         # The account directory: the table (`flask accounts import`) unless a URL is set.
         "ACCOUNT_DIRECTORY_URL": (environ.get("ACCOUNT_DIRECTORY_URL") or "").rstrip("/") or None,
-        "ACCOUNT_DIRECTORY_TIMEOUT": _int(environ, "ACCOUNT_DIRECTORY_TIMEOUT", 3),  # seconds
+        "ACCOUNT_DIRECTORY_TIMEOUT": _int(
+            environ, "ACCOUNT_DIRECTORY_TIMEOUT", 3, minimum=1
+        ),  # seconds
         "SECOND_APPROVAL": _choice(
             environ, "SECOND_APPROVAL", ("account_change", "all", "flagged"), "account_change"
         ),
-        "CHANGE_WAITING_HOURS": _int(environ, "CHANGE_WAITING_HOURS", 72),
-        "VELOCITY_LIMIT": _int(environ, "VELOCITY_LIMIT", 3),
-        "VELOCITY_WINDOW_HOURS": _int(environ, "VELOCITY_WINDOW_HOURS", 72),
-        "RETENTION_DAYS": _int(environ, "RETENTION_DAYS", 90),
+        "CHANGE_WAITING_HOURS": _int(environ, "CHANGE_WAITING_HOURS", 72, minimum=0),
+        "VELOCITY_LIMIT": _int(environ, "VELOCITY_LIMIT", 3, minimum=1),
+        "VELOCITY_WINDOW_HOURS": _int(environ, "VELOCITY_WINDOW_HOURS", 72, minimum=1),
+        "RETENTION_DAYS": _int(environ, "RETENTION_DAYS", 90, minimum=1),
         # Whom the registered owner should contact once a change has been applied (the
         # "this was not me" page after the waiting period); the start page when unset.
         "SUPPORT_CONTACT": environ.get("SUPPORT_CONTACT") or None,

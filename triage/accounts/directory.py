@@ -97,6 +97,8 @@ class HttpDirectory:
             raise DirectoryUnavailable(f"{address}: {type(exc).__name__}") from exc
         try:
             data = json.loads(body)
+        except RecursionError as exc:  # `[[[[...` nested past the parser's stack
+            raise DirectoryUnavailable(f"{address} answered JSON nested too deeply") from exc
         except ValueError as exc:
             raise DirectoryUnavailable(f"{address} answered something that is not JSON") from exc
         if not isinstance(data, Mapping):

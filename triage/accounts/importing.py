@@ -115,6 +115,9 @@ def _jsonl_rows(text: str) -> Iterator[tuple[int, Mapping[str, Any] | LineError]
             continue
         try:
             value = json.loads(line)
+        except RecursionError:
+            yield number, LineError(number, "not valid JSON (nested too deeply)")
+            continue
         except ValueError as exc:
             yield number, LineError(number, f"not valid JSON ({exc.args[0] if exc.args else exc})")
             continue

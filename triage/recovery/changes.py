@@ -48,9 +48,14 @@ def changes(ready: bool | None, limit: int) -> ChangesPage:
 def change_json(ticket: Ticket, now: datetime) -> dict[str, Any]:
     """One item of `GET /changes`: the new contacts in full (the team applies them)."""
     effective = aware(ticket.effective_at)
+    record = ticket.record if isinstance(ticket.record, dict) else {}
     return {
         "reference": ticket.reference,
-        "account_name": ticket.account_name,
+        # The account as its record names it: a look-alike spelling the customer typed
+        # (full-width letters, invisible marks) must not reach whoever applies the change.
+        "account_name": record.get("account_name") or ticket.account_name,
+        "declared_account_name": ticket.account_name,
+        "account_of_record": bool(record.get("account_name")),
         "change": {"mobile": ticket.change_mobile, "email": ticket.change_email},
         # The final approval is the decision (a lead's second approval, or a lead's
         # approval again after a dispute, which starts a new waiting period).

@@ -26,7 +26,6 @@ from triage.accounts.masks import mask_email, mask_mobile
 from triage.extensions import db
 from triage.history.models import Event
 from triage.notifications.models import Notification
-from triage.text import normalise_name
 from triage.tickets import status as st
 from triage.tickets.models import Ticket
 from triage.timeutil import aware, iso, utcnow
@@ -52,18 +51,28 @@ def registered_email(ticket: Ticket) -> str | None:
 
 
 def owner_address(ticket: Ticket) -> str | None:
-    """Where the owner's notices go: the registered email when it differs (normalised: NFKC,
-    case-folded, invisible marks removed) from the ticket's contact email, else None.
+    """Where the owner's notices go: the registered email unless the ticket's contact email
+    is that very mailbox, else None.
 
     recovery.md: the notice goes to the registered email only when it differs; when both
-    are the same, the customer's own emails already reach the owner.
+    are the same, the customer's own emails already reach the owner. "The same" is only
+    ASCII case (mail domains are case-blind, and providers treat local parts alike): a
+    look-alike (full-width letters, invisible marks) is another mailbox, and folding it
+    with NFKC would let an attacker silence the owner.
     """
     registered = registered_email(ticket)
     if registered is None or ticket.type != "account_change":
         return None
-    if normalise_name(registered) == normalise_name(ticket.contact_email or ""):
+    if _mailbox(registered) == _mailbox(ticket.contact_email or ""):
         return None
     return registered
+
+
+def _mailbox(address: str) -> str:
+    return address.strip().translate(_ASCII_LOWER)
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
 def still_stoppable(ticket: Ticket, now: datetime | None = None) -> bool:

@@ -51,7 +51,11 @@ class ChangeValues(BaseModel):
 
 class ChangeItem(BaseModel):
     reference: str
-    account_name: str
+    account_name: str = Field(
+        description="The account as its record names it (as declared when it has no record)"
+    )
+    declared_account_name: str = Field(description="The account name as the customer typed it")
+    account_of_record: bool = Field(description="Whether `account_name` comes from the record")
     change: ChangeValues
     approved_at: Time | None = Field(None, description="The final approval")
     decided_at: Time | None = None
