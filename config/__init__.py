@@ -211,6 +211,9 @@ def load_config(environ: Mapping[str, str], instance_path: str | Path) -> dict[s
         "VELOCITY_LIMIT": _int(environ, "VELOCITY_LIMIT", 3, minimum=1),
         "VELOCITY_WINDOW_HOURS": _int(environ, "VELOCITY_WINDOW_HOURS", 72, minimum=1),
         "RETENTION_DAYS": _int(environ, "RETENTION_DAYS", 90, minimum=1),
+        # api.md "Evidence analysis" on the workers (triage.evidence.analysis); off, every
+        # new file is `skipped` (the test suite turns it off except where it tests it).
+        "EVIDENCE_ANALYSIS": _bool(environ.get("EVIDENCE_ANALYSIS"), True),
         # Whom the registered owner should contact once a change has been applied (the
         # "this was not me" page after the waiting period); the start page when unset.
         "SUPPORT_CONTACT": environ.get("SUPPORT_CONTACT") or None,

@@ -107,7 +107,10 @@ class DisputedDecisionForm(CheckedForm):
     decision = RadioField(
         "Decision on the disputed ticket",
         choices=_choices(
-            [("approved", "Approve (another lead gives the second approval)"), ("rejected", "Reject")]
+            [
+                ("approved", "Approve (another lead gives the second approval)"),
+                ("rejected", "Reject"),
+            ]
         ),
         validators=[DataRequired("Choose approve or reject.")],
     )

@@ -218,6 +218,9 @@ def app_config(tmp_path: Path, database_url: str) -> dict[str, Any]:
         "EVIDENCE_STORE": "local",
         "EVIDENCE_DIR": str(tmp_path / "evidence"),
         "RATELIMIT_ENABLED": False,
+        # Tesseract on every upload would cost about a second each; the tests of the
+        # analysis turn it on (tests/evidence_analysis, tests/dashboard).
+        "EVIDENCE_ANALYSIS": False,
     }
 
 

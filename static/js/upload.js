@@ -390,6 +390,7 @@
     if (result.stored) {
       refreshPage(this.form.action.replace(/\/evidence$/, ""), this.form).then(function () {
         self.dropSent();
+        watchAnalysis();
       }, function () {
         self.status.textContent += " " + say("reload");
       });
@@ -471,6 +472,47 @@
       });
   }
 
+  // --- findings of the files being checked (api.md "Evidence analysis") --------------------
+  // A file's row says data-analysis="pending" until a worker has checked it: the rows are
+  // fetched again every 2 s, for up to 30 s, and swapped in with their advice. Without
+  // JavaScript a reload shows the same.
+  var POLL_MS = 2000;
+  var POLL_FOR_MS = 30000;
+  var polling = null;
+
+  function pendingFiles() {
+    return document.querySelectorAll("li.file[data-analysis='pending']");
+  }
+
+  function watchAnalysis() {
+    if (polling || !window.fetch || !pendingFiles().length) return;
+    var url = window.location.pathname.replace(/\/evidence$/, "");
+    var until = Date.now() + POLL_FOR_MS;
+    function stop() {
+      window.clearInterval(polling);
+      polling = null;
+    }
+    polling = window.setInterval(function () {
+      if (!pendingFiles().length || Date.now() > until) {
+        stop();
+        return;
+      }
+      fetch(url, { credentials: "same-origin", headers: { Accept: "text/html" } })
+        .then(function (response) {
+          if (!response.ok) throw new Error("status " + response.status);
+          return response.text();
+        })
+        .then(function (html) {
+          var fresh = new DOMParser().parseFromString(html, "text/html");
+          pendingFiles().forEach(function (row) {
+            var next = fresh.getElementById(row.id);
+            if (next && next.getAttribute("data-analysis") !== "pending") row.replaceWith(next);
+          });
+        })
+        .catch(stop);
+    }, POLL_MS);
+  }
+
   function enhance(form) {
     if (form.dataset.enhanced || !form.querySelector("input[type=file]")) return;
     form.dataset.enhanced = "1";
@@ -478,6 +520,7 @@
   }
 
   document.querySelectorAll("form.upload-form").forEach(enhance);
+  watchAnalysis();  // a page opened while a file is still being checked
   // A file dropped beside a box would make the browser open it and leave the page.
   ["dragover", "drop"].forEach(function (type) {
     document.addEventListener(type, function (event) {

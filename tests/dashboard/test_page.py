@@ -90,6 +90,8 @@ def test_the_numbers_match_the_data(app, lead_client, reviewer, submitted):
     ids = list(evidence_ids(old).values()) + list(evidence_ids(older).values())
     with app.app_context():
         now = utcnow()
+        # What the eager analysis jobs found on every upload is cleared: these four count.
+        db.session.execute(update(Evidence).values(findings=None, analysed_at=None))
         for evidence_id, findings in zip(
             ids,
             [[{"code": "blurry"}, {"code": "glare"}], [{"code": "blurry"}], [], None],

@@ -174,6 +174,7 @@ def test_the_periodic_jobs_are_scheduled_and_the_orphan_sweep_is_one_of_them(app
         "triage.evidence.sweep_orphans",
         "triage.accounts.recheck",
         "triage.retention.purge",
+        "triage.evidence.analysis_sweep",
     }
     # Every scheduled job is registered: beat never sends a name no worker knows.
     assert tasks <= set(app.extensions["celery"].tasks)

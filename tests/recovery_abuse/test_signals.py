@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.recovery_abuse.helpers import row
 from tests.conftest import CHANGE_DIRECT_AUTHENTICATED
+from tests.recovery_abuse.helpers import row
 
 NAMES = [
     "acme-cloud",

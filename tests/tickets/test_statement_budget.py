@@ -48,6 +48,12 @@ def verbs(sent: list[str]) -> list[str]:
     return [s.split()[0].upper() for s in sent]
 
 
+def request_part(sent: list[str]) -> list[str]:
+    """The upload request's own statements, to its commit: after it, in tests, the eager
+    analysis job runs (a worker's work in production, triage.evidence.analysis)."""
+    return sent[: sent.index(COMMIT) + 1] if COMMIT in sent else sent
+
+
 @pytest.fixture
 def ticket(make_ticket) -> ApiTicket:
     return make_ticket()
@@ -56,6 +62,7 @@ def ticket(make_ticket) -> ApiTicket:
 def test_an_upload_is_four_statements_and_the_commit(app, ticket, pdf_bytes):
     with statements(app) as sent:
         response = ticket.upload("passport", pdf_bytes, "statement.pdf")
+    sent = request_part(sent)
     assert response.status_code == 201, response.json
     assert verbs(sent) == ["SELECT", "UPDATE", "INSERT", "INSERT", COMMIT], sent
     # The token lookup is the ticket's own row, not its flags or its files.
@@ -70,7 +77,7 @@ def test_every_upload_of_a_ticket_keeps_the_budget(app, ticket, pdf_bytes):
     with statements(app) as sent:
         second = ticket.upload("card_front", JPEG, "card.jpg")
     assert second.status_code == 201, second.json
-    assert verbs(sent) == ["SELECT", "UPDATE", "INSERT", "INSERT", COMMIT], sent
+    assert verbs(request_part(sent)) == ["SELECT", "UPDATE", "INSERT", "INSERT", COMMIT], sent
 
 
 def test_the_running_totals_follow_the_files(app, ticket, pdf_bytes):

@@ -33,6 +33,7 @@ from triage.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 _PENDING = "evidence_keys_pending"
+_ANALYSE = "evidence_to_analyse"  # session.info: ids whose analysis is enqueued at commit
 
 
 def evidence_store() -> EvidenceStore:
@@ -91,6 +92,8 @@ def add_evidence(
             "in a few minutes."
         ) from exc
     _take_ticket_for_upload(ticket, checked.size)  # the row is ours until the commit
+    from triage.evidence.analysis import initial_state  # it imports this module
+
     item = Evidence(
         id=new_id(),  # set here, so the INSERT needs nothing back before the event's
         ticket_id=ticket.id,
@@ -102,7 +105,11 @@ def add_evidence(
         storage_key=key,
         warnings=list(checked.warnings),
         uploaded_at=utcnow(),
+        # api.md "Evidence analysis": analysed by a job enqueued after the commit.
+        analysis=initial_state(checked.content_type),
     )
+    if item.analysis == "pending":
+        db.session.info.setdefault(_ANALYSE, []).append(item.id)
     # Added to the session, not to `ticket.evidence`: appending would load the collection,
     # one more query on the hottest path. The row and the event go out in the commit's
     # flush: two INSERTs, after the token lookup and the guarded UPDATE.
@@ -220,12 +227,21 @@ def sweep_orphans(store: EvidenceStore, grace: timedelta, dry_run: bool = False)
 
 def _forget_committed(session: Session) -> None:
     session.info.pop(_PENDING, None)
+    ids = session.info.pop(_ANALYSE, None)
+    if ids:
+        from triage.jobs import enqueue
+
+        for evidence_id in ids:
+            # Never on the request path: a worker does it (eagerly here only in tests). A
+            # broker that refuses leaves the row pending: the analysis sweep enqueues it.
+            enqueue("triage.evidence.analyse", evidence_id)
 
 
 def _delete_uncommitted(session: Session, transaction) -> None:
     # Only the outermost transaction decides; a savepoint's end says nothing yet.
     if transaction.parent is not None or transaction.nested:
         return
+    session.info.pop(_ANALYSE, None)  # rolled back: the rows were never there
     keys = session.info.pop(_PENDING, None)
     if not keys:
         return

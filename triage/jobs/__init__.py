@@ -48,6 +48,8 @@ SCHEDULE = {
         "task": "triage.evidence.sweep_orphans",
         "schedule": timedelta(hours=1).total_seconds(),
     },
+    # Files still pending analysis long after their upload: their job was lost.
+    "evidence-analysis-sweep": {"task": "triage.evidence.analysis_sweep", "schedule": 300.0},
     # Tickets whose account directory did not answer at creation (triage.accounts).
     "accounts-recheck": {"task": "triage.accounts.recheck", "schedule": 60.0},
     # Evidence past RETENTION_DAYS, unless under a legal hold (triage.retention).
@@ -123,6 +125,7 @@ def celery_init_app(app: Flask) -> Celery:
     celery_app.set_default()
     # The jobs register themselves (shared_task) on every Celery app as it is finalised.
     import triage.accounts.tasks
+    import triage.evidence.analysis_tasks
     import triage.jobs.tasks
     import triage.notifications.tasks
     import triage.recovery.tasks

@@ -188,7 +188,7 @@ def review_evidence(evidence_id: str, json: EvidenceReviewRequest) -> Response:
     item = ops.evidence_by_id(evidence_id)
     ops.review_evidence(item, _reviewer(), json.decision, json.reason, json.note)
     db.session.commit()
-    return jsonify(evidence_json(item))
+    return jsonify(evidence_json(item, reviewer=True))
 
 
 @bp.post("/tickets/<reference>/request-materials")

@@ -10,7 +10,7 @@ from triage.retention.serialize import retention_json
 from triage.review.operations.approvals import approvals_json
 from triage.tickets.checklist import TicketState, facts_of, ticket_state
 from triage.tickets.models import Ticket
-from triage.tickets.serialize import ticket_json
+from triage.tickets.serialize import evidence_json, ticket_json
 from triage.timeutil import iso
 
 
@@ -34,7 +34,10 @@ def review_ticket_json(ticket: Ticket, state: TicketState | None = None) -> dict
         "authorization_letter_check": letter_check(ticket, state),
         # Reviewers see every flag (customers only CUSTOMER_FLAGS) and the safeguards.
         "flags": ticket.flags,
+        "priority": ticket.priority,
         "record": record_json(ticket),
         "approvals": approvals_json(ticket),
         "retention": retention_json(ticket),
+        # api.md "Evidence analysis": findings in reviewers' words, and what was read.
+        "evidence": [evidence_json(e, reviewer=True) for e in ticket.evidence],
     }

@@ -36,6 +36,8 @@ from forms.review import (
     SecondApprovalForm,
 )
 from triage.errors import Forbidden, InvalidRequest, NotFound, RequirementsNotMet, TriageError
+from triage.evidence.analysis import findings_json as analysis_findings
+from triage.evidence.analysis import read_masked
 from triage.evidence.models import Evidence
 from triage.extensions import db
 from triage.review import content
@@ -178,6 +180,7 @@ def _render(
         evidence_forms=evidence_forms,
         inline=content.shown_inline,
         preview=ops.evidence_preview,
+        findings=analysis_findings,  # api.md "Evidence analysis", in reviewers' words
         request_form=forms.get("request") or RequestMaterialsForm(formdata=None, materials=asked),
         decision_form=forms.get("decision") or DecisionForm(formdata=None),
         # recovery.md "Second approval" and a lead's decision on a disputed ticket.
@@ -345,7 +348,13 @@ def disputed_decision(reference: str):
         ops.decide_disputed(ticket, signed_in_reviewer(), form.decision.data, form.note.data)
     except TriageError as exc:
         return _refused(ticket, exc, "disputed", form)
-    return _done(ticket, f"Ticket {ticket.reference} {ticket.status} after the dispute.")
+    if ticket.status == st.AWAITING_SECOND_APPROVAL:
+        return _done(
+            ticket,
+            f"Ticket {ticket.reference} approved once after the dispute: it waits for another "
+            "lead's second approval.",
+        )
+    return _done(ticket, f"Ticket {ticket.reference} rejected after the dispute.")
 
 
 # --- evidence ---------------------------------------------------------------------------------
@@ -378,6 +387,17 @@ def evidence_preview(evidence_id: str):
     view = ops.evidence_preview(item)
     html = render_template("review/_preview.html", e=item, view=view, inline=content.shown_inline)
     return html, 200, {"X-Preview-Status": view.status, "Cache-Control": "no-store"}
+
+
+@bp.get("/evidence/<evidence_id>/masked.png")
+@reviewer_required
+def evidence_masked(evidence_id: str) -> Response:
+    """A card photo with the card number's middle digits hidden (api.md "Evidence
+    analysis"): shown instead of the original; logged as a read."""
+    item = ops.evidence_by_id(evidence_id)
+    picture = read_masked(item, signed_in_reviewer())
+    db.session.commit()
+    return content.page_image_response(picture, "image/png", item, 1)
 
 
 @bp.get("/evidence/<evidence_id>/pages/<int:page>.png")

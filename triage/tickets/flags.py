@@ -42,7 +42,15 @@ FLAG_WORDS = {
 # other accounts' tickets hold (recovery.md: "never tells a stranger").
 CUSTOMER_FLAGS = ("incomplete", "no_matching_rule")
 FLAGS = tuple(FLAG_WORDS)
-OPEN = (st.AWAITING_REVIEW, st.IN_REVIEW, st.NEEDS_MORE_INFO)
+# Submitted and not decided: a repeat of any of these is still a repeat (a ticket waiting
+# for a lead's second approval, or stopped by the registered owner, above all).
+OPEN = (
+    st.AWAITING_REVIEW,
+    st.IN_REVIEW,
+    st.NEEDS_MORE_INFO,
+    st.AWAITING_SECOND_APPROVAL,
+    st.DISPUTED,
+)
 
 
 def account_key(ticket: Ticket) -> str:
@@ -126,7 +134,12 @@ def triage_at_submission(ticket: Ticket, state: TicketState) -> None:
     for flag, on in wanted.items():
         if on and flag not in ticket.flags:
             ticket.flag_rows.append(TicketFlag(flag=flag))
-    if wanted["duplicate_evidence"] or ticket.type == "unfreeze":
+    # `near_duplicate` is set by the analysis job (triage.evidence.analysis), kept above.
+    if (
+        wanted["duplicate_evidence"]
+        or "near_duplicate" in ticket.flags
+        or ticket.type == "unfreeze"
+    ):
         priority = "high"
     elif wanted["incomplete"]:
         priority = "low"

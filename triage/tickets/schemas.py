@@ -425,6 +425,33 @@ class EvidenceReview(BaseModel):
     at: Time | None = None
 
 
+class Finding(BaseModel):
+    """api.md "Evidence analysis": one finding, its message written for the reader."""
+
+    code: Literal[
+        "blurry",
+        "glare",
+        "too_dark",
+        "low_resolution",
+        "card_number_visible",
+        "mrz_invalid",
+        "document_expired",
+        "name_mismatch",
+        "near_duplicate",
+        "same_as_rejected",
+    ]
+    severity: Literal["warning", "info"]
+    message: str
+
+
+class Extracted(BaseModel):
+    """What was read from the file (reviewers only): `mrz`, `card` (first6, last4,
+    full_number_visible; never the number)."""
+
+    mrz: dict[str, Any] | None = None
+    card: dict[str, Any] | None = None
+
+
 class Evidence(BaseModel):
     """One stored file."""
 
@@ -439,6 +466,13 @@ class Evidence(BaseModel):
     review: EvidenceReview | None
     purged_at: Time | None = Field(
         None, description="When the retention purge deleted the file; the row stays (recovery.md)"
+    )
+    analysis: Literal["pending", "done", "failed", "skipped"] | None = Field(
+        None, description="What is inside the file, read after it is stored (api.md)"
+    )
+    findings: list[Finding] = Field([], description="Never refuse a file: advice, or facts")
+    extracted: Extracted | None = Field(
+        None, description="Reviewers only: what was read (never a full card number)"
     )
 
 

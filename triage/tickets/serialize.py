@@ -13,7 +13,11 @@ from triage.tickets.models import Ticket
 from triage.timeutil import iso
 
 
-def evidence_json(item: Evidence) -> dict[str, Any]:
+def evidence_json(item: Evidence, reviewer: bool = False) -> dict[str, Any]:
+    """One file as api.md shows it; `reviewer` adds what was read (`extracted`) and gives
+    findings in a reviewer's words instead of the customer's advice."""
+    from triage.evidence.analysis import findings_json
+
     review = None
     if item.decision:
         review = {
@@ -34,7 +38,21 @@ def evidence_json(item: Evidence) -> dict[str, Any]:
         "review": review,
         # recovery.md: the retention purge deleted the file (the row stays).
         "purged_at": iso(item.purged_at),
-    }
+        # api.md "Evidence analysis": findings in the reader's words; customers never get
+        # `extracted`.
+        "analysis": item.analysis,
+        "findings": findings_json(item, reviewer=reviewer),
+    } | ({"extracted": item.extracted or None} if reviewer else {})
+
+
+def customer_priority(ticket: Ticket) -> str:
+    """The priority a customer is shown: from what they can see themselves (the type and
+    `incomplete`), never from what other tickets or the account's record say (a
+    `duplicate_evidence`, `near_duplicate` or `disputed` ticket is `high` for reviewers
+    only). Rule of triage.tickets.flags."""
+    if ticket.type == "unfreeze":
+        return "high"
+    return "low" if "incomplete" in ticket.flags else "normal"
 
 
 def ticket_json(ticket: Ticket, state: TicketState | None = None) -> dict[str, Any]:
@@ -78,7 +96,7 @@ def ticket_json(ticket: Ticket, state: TicketState | None = None) -> dict[str, A
         "explanation": ticket.explanation,
         "decision_note": ticket.decision_note if ticket.status in st.DECIDED else None,
         "flags": [f for f in ticket.flags if f in CUSTOMER_FLAGS],
-        "priority": ticket.priority,
+        "priority": customer_priority(ticket),
         # recovery.md: an approved account change takes effect at this time.
         "effective_at": iso(ticket.effective_at),
     }

@@ -33,6 +33,7 @@ from forms.tickets import (
 from triage import text
 from triage.errorpages import wants_json
 from triage.errors import InvalidRequest, RequirementsNotMet, TriageError, Unauthorized
+from triage.evidence.analysis import findings_json
 from triage.evidence.checks import FileRefused
 from triage.evidence.names import uploaded_name
 from triage.evidence.operations import add_evidence
@@ -268,6 +269,7 @@ def _render_ticket(ticket: Ticket, status: int = 200, **context: Any):
         upload_errors=context.pop("upload_errors", {}),
         info_errors=context.pop("info_errors", {}),
         evidence_by_material=_group(ticket),
+        findings=findings_json,  # api.md "Evidence analysis": advice in the page's language
         **context,
     ), status
 
