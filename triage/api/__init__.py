@@ -38,6 +38,25 @@ def reviewer_for_token(token: str) -> Reviewer | None:
     return row.reviewer
 
 
+def authenticate_reviewer() -> None:
+    """`before_request` of the reviewers' API blueprints: the bearer must be a reviewer's
+    API token (`g.reviewer`), else `401 unauthorized`; `429` once this address has failed
+    too often (security.md, token guessing)."""
+    from flask import g
+
+    from triage.security import count_failed_token, refuse_token_guessing
+
+    refuse_token_guessing()
+    reviewer = reviewer_for_token(bearer_token())
+    if reviewer is None:
+        count_failed_token()
+        raise Unauthorized(
+            "This endpoint is for reviewers: send a reviewer's API token. A ticket's access "
+            "code opens only that ticket."
+        )
+    g.reviewer = reviewer
+
+
 # Our deepest body is two levels (an address inside the information); JSON nested deeper
 # than this is refused before anything walks it (security.md: "Deeply nested JSON answers 400").
 MAX_JSON_DEPTH = 8

@@ -5,31 +5,23 @@ that applies them. Reviewers and leads, with their API token; 401 otherwise.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, g, jsonify
+from flask import Blueprint, Response, jsonify
 
-from triage.api import SWITCH_WORDS, bearer_token, refuse_undocumented_query, reviewer_for_token
+from triage.api import (
+    SWITCH_WORDS,
+    authenticate_reviewer,
+    refuse_undocumented_query,
+)
 from triage.api.openapi import REVIEWER, api, responses
-from triage.errors import Unauthorized
 from triage.extensions import db
 from triage.recovery.changes import change_json, changes
 from triage.recovery.schemas import DEFAULT_LIMIT, Changes, ChangesQuery
-from triage.security import count_failed_token, refuse_token_guessing
 
 bp = Blueprint("recovery_api", __name__, url_prefix="/api/v1")
 bp.before_request(refuse_undocumented_query)  # the OpenAPI document lists each
 
 
-@bp.before_request
-def authenticate() -> None:
-    refuse_token_guessing()  # 429 once this address has failed too often
-    reviewer = reviewer_for_token(bearer_token())
-    if reviewer is None:
-        count_failed_token()
-        raise Unauthorized(
-            "This endpoint is for reviewers: send a reviewer's API token. A ticket's access "
-            "code opens only that ticket."
-        )
-    g.reviewer = reviewer
+bp.before_request(authenticate_reviewer)  # a reviewer's API token, never a cookie
 
 
 @bp.get("/changes")

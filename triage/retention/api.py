@@ -11,19 +11,18 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, g, jsonify
 
-from triage.api import refuse_undocumented_query
+from triage.api import authenticate_reviewer, refuse_undocumented_query
 from triage.api.openapi import REFERENCE, REVIEWER, api, responses
 from triage.extensions import db
 from triage.retention import operations as ops
 from triage.retention.schemas import LegalHoldRelease, LegalHoldRequest
-from triage.review.api import authenticate
 from triage.review.schemas import ReviewTicket
 from triage.review.serialize import review_ticket_json
 from triage.tickets.operations import ticket_by_reference
 
 bp = Blueprint("retention_api", __name__, url_prefix="/api/v1")
 bp.before_request(refuse_undocumented_query)  # the OpenAPI document lists each
-bp.before_request(authenticate)  # a reviewer's API token, never the session cookie
+bp.before_request(authenticate_reviewer)  # a reviewer's API token, never the session cookie
 
 
 def _action(operation_id: str):

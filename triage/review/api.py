@@ -12,10 +12,13 @@ from typing import Any
 
 from flask import Blueprint, Response, g, jsonify
 
-from triage.api import SWITCH_WORDS, bearer_token, refuse_undocumented_query, reviewer_for_token
+from triage.api import (
+    SWITCH_WORDS,
+    authenticate_reviewer,
+    refuse_undocumented_query,
+)
 from triage.api.openapi import EVIDENCE_ID, REFERENCE, REVIEWER, api, raw_response, responses
 from triage.api.schemas import UNKNOWN_MATERIAL
-from triage.errors import Unauthorized
 from triage.extensions import db
 from triage.review import content
 from triage.review import operations as ops
@@ -35,7 +38,6 @@ from triage.review.schemas import (
 )
 from triage.review.serialize import review_ticket_json
 from triage.reviewers.models import Reviewer
-from triage.security import count_failed_token, refuse_token_guessing
 from triage.tickets.operations import ticket_by_reference
 from triage.tickets.schemas import EVIDENCE_TYPES, Evidence
 from triage.tickets.serialize import evidence_json
@@ -44,17 +46,7 @@ bp = Blueprint("review_api", __name__, url_prefix="/api/v1")
 bp.before_request(refuse_undocumented_query)  # the OpenAPI document lists each
 
 
-@bp.before_request
-def authenticate() -> None:
-    refuse_token_guessing()  # 429 once this address has failed too often
-    reviewer = reviewer_for_token(bearer_token())
-    if reviewer is None:
-        count_failed_token()
-        raise Unauthorized(
-            "This endpoint is for reviewers: send a reviewer's API token. A ticket's access "
-            "code opens only that ticket."
-        )
-    g.reviewer = reviewer
+bp.before_request(authenticate_reviewer)  # a reviewer's API token, never a cookie
 
 
 def _reviewer() -> Reviewer:
