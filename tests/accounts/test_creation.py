@@ -40,7 +40,8 @@ def _stored(app, reference: str) -> dict:
 
 
 def _recheck(app) -> int:
-    return app.extensions["celery"].tasks["triage.accounts.recheck"].delay().get()
+    recheck = app.extensions["celery"].tasks["triage.accounts.recheck"]
+    return recheck.delay().get(disable_sync_subtasks=False)  # eager: nothing to wait for
 
 
 # --- the table (the embedded default) --------------------------------------------------------

@@ -257,14 +257,17 @@ def test_the_web_process_stops_within_its_budget_and_the_checker_answers(shape: 
     # object stream of at most 256 KB inflated. Memory: the budget's 64 MB at most.
     assert time.thread_time() - started < 0.5
     assert _resident() - resident < pdf_module.INLINE_MEMORY_BYTES
-    # The checker then gives its verdict (accepted or too costly) within its own bounds:
-    # 0.9 s of CPU time per attempt, two attempts, each also cut off after a wall-clock
-    # guard (wall time here is at the mercy of the machine's load).
+    # The checker then gives its verdict within its own bounds: 0.9 s of CPU time per
+    # attempt, two attempts, each also cut off after a wall-clock guard (wall time here is
+    # at the mercy of the machine's load). Accepted, too costly, or damaged: which of the
+    # last two depends on whether qpdf reaches the shape's parse error ("expected trailer
+    # dictionary") inside the CPU budget, i.e. on the machine's speed.
     wall = time.perf_counter()
     try:
         assert check_upload("statement.pdf", data).warnings == ()
     except FileRefused as error:
-        assert error.code == "damaged_file" and "too many parts" in error.message
+        assert error.code == "damaged_file"
+        assert "too many parts" in error.message or "does not open as a whole" in error.message
     assert time.perf_counter() - wall < 2 * pdf_module._CHECK_WALL_SECONDS + 5
 
 

@@ -49,7 +49,9 @@ def customer_priority(ticket: Ticket) -> str:
     """The priority a customer is shown: from what they can see themselves (the type and
     `incomplete`), never from what other tickets or the account's record say (a
     `duplicate_evidence`, `near_duplicate` or `disputed` ticket is `high` for reviewers
-    only). Rule of triage.tickets.flags."""
+    only). Rule of triage.tickets.flags; a ticket not yet submitted is `normal`, as made."""
+    if ticket.first_submitted_at is None:
+        return "normal"
     if ticket.type == "unfreeze":
         return "high"
     return "low" if "incomplete" in ticket.flags else "normal"
