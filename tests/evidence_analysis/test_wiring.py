@@ -316,3 +316,21 @@ def customer_page(app, ticket, lang: str = "en") -> str:
     page = browser.get(f"/tickets/{ticket.reference}?lang={lang}")
     assert page.status_code == 200
     return page.text
+
+
+def test_the_web_process_never_loads_the_analysis_engine():
+    """numpy, scipy and Tesseract's wrapper belong to the workers that analyse: a web
+    process that imports the app and serialises findings stays without them."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, triage.app, triage.tickets.views, triage.review.views, "
+        "triage.tickets.serialize; "
+        "print(sorted(m for m in ('numpy', 'scipy', 'imagehash', 'pytesseract') "
+        "if m in sys.modules))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    ).stdout.strip()
+    assert loaded == "[]"

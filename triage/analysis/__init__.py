@@ -13,3 +13,8 @@ api.md "Evidence analysis"; issue 13. Pure functions: no Flask, no database. The
 Import the module you need (`from triage.analysis.analyse import analyse`): importing the
 package loads nothing heavy.
 """
+
+# What `analyse` reads (photos and PDFs), here so that callers can ask without loading the
+# engine (numpy, scipy, Tesseract's wrapper): the web process never needs it.
+IMAGE_TYPES = frozenset({"image/jpeg", "image/png"})
+PDF_TYPE = "application/pdf"

@@ -34,8 +34,8 @@ from typing import Any
 
 from PIL import Image
 
+from triage.analysis import IMAGE_TYPES, PDF_TYPE, ocr, phash, quality
 from triage.analysis import mrz as mrz_module
-from triage.analysis import ocr, phash, quality
 from triage.analysis.names import names_match, nearly_match
 
 log = logging.getLogger(__name__)
@@ -47,8 +47,6 @@ CARD_MATERIALS = frozenset(
 # Identity documents that carry an MRZ (a passport's data page, an ID card's back); the
 # card holder's certificate is "the same identity document", often a passport.
 MRZ_MATERIALS = frozenset({"passport", "card_holder_certificate", "id_card_back"})
-IMAGE_TYPES = frozenset({"image/jpeg", "image/png"})
-PDF_TYPE = "application/pdf"
 # The whole analysis of one file; OCR steps get what is left of it.
 BUDGET_SECONDS = 20.0
 # The first page of a PDF: 150 dpi for an A4 page (1754 px long side), whatever its size.

@@ -30,15 +30,14 @@ import hashlib
 import logging
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from storage import StorageError, preview_key
-from triage.analysis import phash as phash_module
-from triage.analysis.analyse import IMAGE_TYPES, PDF_TYPE, Analysis, analyse
+from triage.analysis import IMAGE_TYPES, PDF_TYPE
 from triage.evidence.models import Evidence
 from triage.evidence.operations import evidence_store
 from triage.extensions import db
@@ -47,6 +46,9 @@ from triage.tickets import status as st
 from triage.tickets.flags import account_key
 from triage.tickets.models import PRIORITIES, Ticket, TicketFlag
 from triage.timeutil import utcnow
+
+if TYPE_CHECKING:
+    from triage.analysis.analyse import Analysis
 
 log = logging.getLogger(__name__)
 
@@ -267,6 +269,8 @@ def _near_duplicate(work: _Work, analysis: Analysis) -> dict[str, Any] | None:
     """
     if not analysis.phash or work.content_type not in IMAGE_TYPES or featureless(analysis.phash):
         return None
+    from triage.analysis import phash as phash_module
+
     candidates = db.session.execute(
         select(Evidence.id, Evidence.phash, Ticket.reference)
         .join(Ticket, Ticket.id == Evidence.ticket_id)
@@ -384,6 +388,10 @@ def analyse_evidence(evidence_id: str, *, give_up: bool = True, today: date | No
         log.error("analysis of evidence %s: the store failed: %s", evidence_id, exc)
         return _failed(work, "the file could not be read from the store")
     try:
+        # Imported here: the engine (numpy, scipy) is loaded by the workers that run it,
+        # never by the web processes, which import this module for the findings' words.
+        from triage.analysis.analyse import analyse
+
         analysis = analyse(
             data,
             work.content_type,
