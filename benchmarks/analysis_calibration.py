@@ -36,20 +36,11 @@ from datetime import date
 from PIL import Image
 
 from tests.analysis import synthetic as S
-from triage.analysis import quality
+from triage.analysis import ENGINE_FINDINGS, quality
 from triage.analysis.analyse import analyse
 
 TODAY = date(2026, 12, 4)
-CODES = (
-    "blurry",
-    "glare",
-    "too_dark",
-    "low_resolution",
-    "card_number_visible",
-    "mrz_invalid",
-    "document_expired",
-    "name_mismatch",
-)
+CODES = ENGINE_FINDINGS
 
 
 def _passport_cases(rng: random.Random) -> list[tuple[S.Sample, list[str]]]:

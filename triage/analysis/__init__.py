@@ -16,5 +16,19 @@ package loads nothing heavy.
 
 # What `analyse` reads (photos and PDFs), here so that callers can ask without loading the
 # engine (numpy, scipy, Tesseract's wrapper): the web process never needs it.
+# api.md "Evidence analysis": the finding codes, defined once. The engine gives the first
+# eight; the job that stores its result adds the last two, which compare with other files.
+ENGINE_FINDINGS = (
+    "blurry",
+    "glare",
+    "too_dark",
+    "low_resolution",
+    "card_number_visible",
+    "mrz_invalid",
+    "document_expired",
+    "name_mismatch",
+)
+FINDINGS = (*ENGINE_FINDINGS, "near_duplicate", "same_as_rejected")
+
 IMAGE_TYPES = frozenset({"image/jpeg", "image/png"})
 PDF_TYPE = "application/pdf"

@@ -37,7 +37,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from storage import StorageError, preview_key
-from triage.analysis import IMAGE_TYPES, PDF_TYPE
+from triage.analysis import FINDINGS, IMAGE_TYPES, PDF_TYPE
 from triage.evidence.models import Evidence
 from triage.evidence.operations import evidence_store
 from triage.extensions import db
@@ -148,6 +148,7 @@ MESSAGES: dict[str, tuple[Any, str]] = {
         "of another account.",
     ),
 }
+assert set(MESSAGES) == set(FINDINGS)  # every finding has its words
 CUSTOMER_HIDDEN = frozenset(code for code, (advice, _) in MESSAGES.items() if advice is None)
 
 

@@ -21,6 +21,7 @@ from pydantic import (
     field_validator,
 )
 
+from triage.analysis import FINDINGS
 from triage.api.schemas import NO_DEFAULT_SHOWN, Body, Choice, Text, required_if, text_limit
 from triage.evidence.checks import DOCX_TYPE, ODT_TYPE
 from triage.evidence.policy import MAX_FILE_BYTES, extension_words
@@ -50,6 +51,7 @@ EVIDENCE_TYPES = (
 )
 
 TicketType = Choice(TICKET_TYPES)
+FindingCode = Choice(FINDINGS)
 CustomerType = Choice(CHOICES["customer_type"], "account_change only")
 RealNameAuth = Choice(CHOICES["real_name_auth"], "account_change only")
 AccountType = Choice(CHOICES["account_type"])
@@ -428,18 +430,7 @@ class EvidenceReview(BaseModel):
 class Finding(BaseModel):
     """api.md "Evidence analysis": one finding, its message written for the reader."""
 
-    code: Literal[
-        "blurry",
-        "glare",
-        "too_dark",
-        "low_resolution",
-        "card_number_visible",
-        "mrz_invalid",
-        "document_expired",
-        "name_mismatch",
-        "near_duplicate",
-        "same_as_rejected",
-    ]
+    code: FindingCode
     severity: Literal["warning", "info"]
     message: str
 
