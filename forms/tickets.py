@@ -124,6 +124,12 @@ class NewTicketForm(CheckedForm):
     description = TextAreaField(
         _l("Anything else we should know?"), validators=[Optional(), limited("description")]
     )
+    # api.md "Evidence analysis": optional, as in TicketCreate.
+    holder_name = StringField(
+        _l("Your full name as it appears on your identity document (optional)"),
+        validators=[Optional(), limited("holder_name")],
+        render_kw={"autocomplete": "name", "spellcheck": "false"},
+    )
 
     def payload(self, ticket_type: str) -> dict[str, Any]:
         """The API's creation body from the form's answers."""
@@ -134,6 +140,7 @@ class NewTicketForm(CheckedForm):
             "account_name": self.account_name.data,
             "contact_email": self.contact_email.data,
             "description": self.description.data,
+            "holder_name": self.holder_name.data,
         }
         if ticket_type == "account_change":
             data |= {

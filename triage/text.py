@@ -63,6 +63,7 @@ FIELDS: dict[str, TextField] = {
     "reviewer": _EMAIL,  # reassign: the new holder's email
     "material": TextField(40),  # a material key (evidence.material is VARCHAR(40))
     "materials": TextField(40),  # each key of a request for more
+    "holder_name": _NAME,  # creation: the name as on the identity document (api.md)
     # information items (api.md PUT /information); `information` is the rule of any other
     "information": _NAME,
     "user_name": _NAME,

@@ -13,13 +13,22 @@ characters". So names are compared after normalising what a person cannot be bla
 - the order of given names and surname, and where words are split ("MC DONALD",
   "McDonald"): two names match when some order of one's words, joined, equals some order
   of the other's;
-- Chinese (and other CJK) names are compared without spaces ("张 三" is "张三").
+- Chinese (and other CJK) names are compared without spaces ("张 三" is "张三");
+- a name written in Han characters alone, compared with one in another script (a passport's
+  MRZ: `ZHANG<<WEI`), is compared through its toneless pinyin (pypinyin): 张伟 and 張偉 are
+  ZHANGWEI. Every reading of every character counts, since a surname's reading is often
+  not the common one (曾 ZENG, 单 SHAN, 区 OU, 仇 QIU); ü may be spelled YU (as Chinese
+  passports do), U or V. The pinyin is one word in the Han order (surname first), so the
+  other name's words may still come in any order. Two Han names are compared as
+  characters (through pinyin 张伟 and 章玮 would be one name), and a name mixing Han with
+  other letters, or with a character pypinyin has no reading for, is compared as it is.
 
 Pure: no Flask.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import unicodedata
@@ -38,6 +47,13 @@ _DROPPED = re.compile("['\u2019\u2018`\u00b4.\u02bc]")
 _SEPARATORS = re.compile("[\\s\\-\u2010\u2011\u2012\u2013\u2014,<_/]+")
 # Words compared in every order up to this many (6! = 720 joins); beyond, sorted words.
 _MAX_PERMUTED = 6
+# Pinyin spellings of one Han name at most: a character whose readings would take the
+# count over this keeps only its first (most common) reading. A name of four characters
+# with three readings each is 81.
+_MAX_READINGS = 256
+# How pinyin's ü (pypinyin writes "v": lv, nve) is spelled in Latin letters: YU on Chinese
+# passports (吕 LYU), and U or V on older ones.
+_U_UMLAUT = ("yu", "u", "v")
 
 
 def _is_cjk(ch: str) -> bool:
@@ -50,6 +66,54 @@ def _is_cjk(ch: str) -> bool:
         or 0x3040 <= code <= 0x30FF  # kana
         or 0xAC00 <= code <= 0xD7AF  # hangul
     )
+
+
+def _is_han(ch: str) -> bool:
+    """A Han character, which pinyin can spell (the unified ideographs, their extensions
+    and compatibility forms, and U+3007, the ideographic zero); not kana or hangul."""
+    if ch == "\u3007":
+        return True
+    code = ord(ch)
+    return _is_cjk(ch) and not (0x3040 <= code <= 0x30FF or 0xAC00 <= code <= 0xD7AF)
+
+
+@functools.lru_cache(maxsize=4096)
+def _readings(ch: str) -> tuple[str, ...]:
+    """The toneless pinyin readings of one Han character (pypinyin, every heteronym), ü
+    spelled every way of `_U_UMLAUT`; () when pypinyin knows none. One character at a
+    time, never as a phrase: the phrase dictionary would pick one reading where a name
+    needs all of them."""
+    # Imported here: only a Han name against a Latin one needs pypinyin's tables.
+    from pypinyin import Style, pinyin
+
+    # [[reading, ...]] for one character; [] ("ignore") when it has none.
+    answer = pinyin(ch, style=Style.NORMAL, heteronym=True, errors="ignore")
+    found: dict[str, None] = {}  # ordered: pypinyin's most common reading first
+    for spelled in answer[0] if answer else ():
+        if "v" in spelled:
+            found |= dict.fromkeys(spelled.replace("v", u) for u in _U_UMLAUT)
+        elif spelled:
+            found[spelled] = None
+    return tuple(found)
+
+
+def pinyin_spellings(name: str) -> set[str]:
+    """The toneless pinyin of a name written in Han characters alone, as one word per
+    combination of the characters' readings ("张伟" → {"zhangwei"}); an empty set when the
+    name has anything else (Latin letters, kana) or a character without a reading.
+    Separators (spaces, hyphens, the MRZ filler) are left out, as in `words`."""
+    chars = "".join(words(name))
+    if not chars or not all(_is_han(ch) for ch in chars):
+        return set()
+    spellings = [""]
+    for ch in chars:
+        readings = _readings(ch)
+        if not readings:
+            return set()
+        if len(spellings) * len(readings) > _MAX_READINGS:
+            readings = readings[:1]
+        spellings = [s + r for s in spellings for r in readings]
+    return set(spellings)
 
 
 def _strip_accents(text: str) -> str:
@@ -88,14 +152,26 @@ def _one_edit(a: str, b: str) -> bool:
     return True
 
 
+def _spelled(name: str, own: list[str], other: list[str]) -> set[str]:
+    """The joined spellings `name` (whose words are `own`) is compared by, against a name
+    whose words are `other`: its pinyin when it is Han alone and `other` has no CJK
+    character (a passport's MRZ), else its words joined in every order."""
+    if not any(_is_cjk(ch) for word in other for ch in word):
+        pinyin = pinyin_spellings(name)
+        if pinyin:
+            return pinyin
+    return _spellings(own)
+
+
 def nearly_match(typed: str, read: str) -> bool:
-    """Whether the names are one letter apart (in some order of their words): what an OCR
-    misreading does ("OLGA" read "OOLGA"), and also what a typo does. `analyse` reports
-    such a `name_mismatch` as "info", not "warning"; it is still a mismatch."""
+    """Whether the names are one letter apart (in some order of their words, or in the
+    pinyin of a Han name): what an OCR misreading does ("OLGA" read "OOLGA"), and also what
+    a typo does. `analyse` reports such a `name_mismatch` as "info", not "warning"; it is
+    still a mismatch."""
     a, b = words(typed), words(read)
     if not a or not b:
         return False
-    return any(_one_edit(x, y) for x in _spellings(a) for y in _spellings(b))
+    return any(_one_edit(x, y) for x in _spelled(typed, a, b) for y in _spelled(read, b, a))
 
 
 def names_match(typed: str, read: str) -> bool:
@@ -105,6 +181,6 @@ def names_match(typed: str, read: str) -> bool:
         a, b = words(typed, icao=icao), words(read, icao=icao)
         if not a or not b:
             return False
-        if sorted(a) == sorted(b) or _spellings(a) & _spellings(b):
+        if sorted(a) == sorted(b) or _spelled(typed, a, b) & _spelled(read, b, a):
             return True
     return False

@@ -217,11 +217,10 @@ class _Work:
 
 
 def typed_names(ticket: Ticket) -> list[str]:
-    """The names the customer typed (api.md `name_mismatch`): the `user_name` information
-    item and `holder_name` (a creation field; read from wherever the ticket keeps it)."""
-    info = ticket.information or {}
-    names = [info.get("user_name"), info.get("holder_name"), getattr(ticket, "holder_name", None)]
-    names.append((ticket.facts or {}).get("holder_name"))
+    """The names the customer typed (api.md `name_mismatch`), each once, stripped: the
+    `user_name` information item where the ticket has one, and `holder_name`, the optional
+    creation field ("your full name as it appears on your identity document")."""
+    names = [(ticket.information or {}).get("user_name"), ticket.holder_name]
     seen: list[str] = []
     for name in names:
         if isinstance(name, str) and name.strip() and name.strip() not in seen:

@@ -48,6 +48,9 @@ class Ticket(db.Model):
     change_email: Mapped[str | None] = mapped_column(String(254))
     restriction_reason: Mapped[str | None] = mapped_column(String(40))
     description: Mapped[str | None] = mapped_column(Text)
+    # api.md "Evidence analysis": the customer's full name as on their identity document,
+    # optional at creation; the analysis compares it with the name a passport's MRZ gives.
+    holder_name: Mapped[str | None] = mapped_column(String(200))
     information: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     explanation: Mapped[str | None] = mapped_column(Text)
 

@@ -77,6 +77,7 @@ class TicketRequest:
     change_mobile: str | None = None
     change_email: str | None = None
     restriction_reason: str | None = None
+    holder_name: str | None = None  # api.md "Evidence analysis": as on the identity document
 
 
 def validate_new_ticket(data: Mapping[str, Any] | TicketCreate) -> TicketRequest:
@@ -112,14 +113,17 @@ def validate_new_ticket(data: Mapping[str, Any] | TicketCreate) -> TicketRequest
         change.mobile if change else None,
         change.email if change else None,
         data.restriction_reason if facts.type == "unfreeze" else None,
+        data.holder_name,
     )
 
 
 def create_ticket(data: Mapping[str, Any], language: str = "en") -> NewTicket:
     """Validate a creation request (api.md `POST /tickets`) and add the ticket.
 
-    `language`: the customer's locale ("en", "zh_Hans", "es"; api.md "Languages"), which
-    the ticket's emails are written in.
+    `data` carries the optional `holder_name` (the name as on the identity document, which
+    the evidence analysis compares with a passport's MRZ) like every other field, checked
+    by the same model. `language`: the customer's locale ("en", "zh_Hans", "es"; api.md
+    "Languages"), which the ticket's emails are written in.
     """
     valid = validate_new_ticket(data)
     resolution = resolve(valid.facts)
@@ -142,6 +146,7 @@ def create_ticket(data: Mapping[str, Any], language: str = "en") -> NewTicket:
         change_email=valid.change_email,
         restriction_reason=valid.restriction_reason,
         description=valid.description,
+        holder_name=valid.holder_name,
         information={},
         access_token_hash=hash_code(code),
         priority_rank=PRIORITIES.index("normal"),

@@ -184,6 +184,12 @@ class TicketCreate(Body):
     change: Change | None = None
     restriction_reason: RestrictionReason | None = None
     description: Text("description", required=False) = None
+    # api.md `name_mismatch`: compared with the passport's MRZ, beside `user_name`.
+    holder_name: Text(
+        "holder_name",
+        required=False,
+        description="Optional: your full name as it appears on your identity document",
+    ) = None
 
     @classmethod
     def cross_field(cls, raw: Mapping[str, Any]) -> dict[str, str]:
@@ -498,6 +504,9 @@ class Ticket(BaseModel):
     change: ChangeShown | None = None
     restriction_reason: RestrictionReason | None = None
     description: str | None = None
+    holder_name: str | None = Field(
+        None, description="The full name as on the identity document, as the customer typed it"
+    )
     created_at: Time
     submitted_at: Time | None
     decided_at: Time | None = None

@@ -71,6 +71,7 @@ def ticket_json(ticket: Ticket, state: TicketState | None = None) -> dict[str, A
         else None,
         "restriction_reason": ticket.restriction_reason,
         "description": ticket.description,
+        "holder_name": ticket.holder_name,
         "created_at": iso(ticket.created_at),
         "submitted_at": iso(ticket.submitted_at),
         "decided_at": iso(ticket.decided_at),
