@@ -87,6 +87,8 @@ def test_the_first_waiting_ticket_is_taken_in_one_update(pg_app):
     assert len(takes) == 1 and "FOR UPDATE SKIP LOCKED" in takes[0] and "RETURNING" in takes[0]
     # No separate pick and no reload of the ticket after taking it.
     assert not any(s.startswith("SELECT tickets.id FROM tickets") for s in sent), sent
+    # A lease's commit does not wait for the WAL flush (leases.py says why it is safe).
+    assert "SET LOCAL synchronous_commit = off" in sent
     assert claim(pg_app, rita) == second
     assert claim(pg_app, rita) is None  # nothing waits
 
@@ -107,3 +109,25 @@ def test_concurrent_claimers_never_take_one_ticket_twice(pg_app):
     for t in threads:
         t.join(timeout=60)
     assert sorted(r for r in got if r) == sorted(references)
+
+
+def test_a_lost_claim_decides_nothing(pg_app):
+    """Why the claim may commit without waiting for the WAL flush: were it lost in a crash,
+    the ticket waits again, and the reviewer who thought they held it is refused."""
+    from triage.errors import InvalidState
+    from triage.extensions import db
+    from triage.review.operations.decisions import decide
+    from triage.reviewers.models import Reviewer
+    from triage.tickets.models import Ticket
+
+    (reference,) = waiting_tickets(pg_app, 1)
+    (rita,) = reviewers(pg_app, 1)
+    assert claim(pg_app, rita) == reference
+    with pg_app.test_request_context():  # the crash: the claim never reached the disk
+        ticket = db.session.scalar(db.select(Ticket).filter_by(reference=reference))
+        ticket.status, ticket.claimed_by_id, ticket.claim_expires_at = "awaiting_review", None, None
+        db.session.commit()
+    with pg_app.test_request_context():
+        ticket = db.session.scalar(db.select(Ticket).filter_by(reference=reference))
+        with pytest.raises(InvalidState):
+            decide(ticket, db.session.get(Reviewer, rita), "rejected", "no")

@@ -6,18 +6,20 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 from functools import cache
 from typing import Any
 
 from flask import request
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from triage.errors import InvalidRequest, Unauthorized
 from triage.extensions import db
 from triage.reviewers.models import Reviewer, ReviewerToken
 from triage.secrets import hash_token
 from triage.text import excerpt, find_problems
-from triage.timeutil import utcnow
+from triage.timeutil import aware, utcnow
 
 
 def bearer_token() -> str:
@@ -28,13 +30,27 @@ def bearer_token() -> str:
     return token.strip()
 
 
+# A token's last use is worth knowing to the minute, not worth an UPDATE on every request.
+TOKEN_USE_RESOLUTION = timedelta(minutes=1)
+
+
 def reviewer_for_token(token: str) -> Reviewer | None:
+    """The active reviewer whose API token this is, else None.
+
+    One SELECT with the reviewer joined; the token's `last_used_at` is written only when
+    it is older than TOKEN_USE_RESOLUTION, so a busy client costs no UPDATE per request.
+    """
     row = db.session.scalar(
-        select(ReviewerToken).where(ReviewerToken.token_hash == hash_token(token))
+        select(ReviewerToken)
+        .options(joinedload(ReviewerToken.reviewer))
+        .where(ReviewerToken.token_hash == hash_token(token))
     )
     if row is None or not row.reviewer.active:
         return None
-    row.last_used_at = utcnow()
+    now = utcnow()
+    last = aware(row.last_used_at)
+    if last is None or now - last >= TOKEN_USE_RESOLUTION:
+        row.last_used_at = now
     return row.reviewer
 
 
