@@ -43,3 +43,22 @@ def on_starting(server):
     RATELIMIT_STORAGE_URI when TRIAGE_ENV=production, more than one worker and memory://.
     """
     check_shared_limits(os.environ, server.cfg.workers)
+
+
+# glibc's M_MMAP_THRESHOLD (mallopt parameter -3), in bytes. Left dynamic, glibc raises the
+# threshold after the first large free, so later 5 MiB upload buffers come from the arenas:
+# growing one copies it (peak RSS twice the file) and freeing it keeps the pages. Fixed,
+# buffers above it are their own mappings: they grow by mremap and go back to the kernel.
+MMAP_THRESHOLD = 256 * 1024
+
+
+def post_fork(server, worker):
+    """In each worker: fix glibc's mmap threshold (a no-op where libc is not glibc)."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallopt(-3, MMAP_THRESHOLD)
+    except (OSError, AttributeError):
+        pass
