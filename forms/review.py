@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from wtforms import RadioField, SelectField, SelectMultipleField, TextAreaField
+from wtforms import RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Optional
+from wtforms.validators import AnyOf, DataRequired, Optional
 
 from forms.text import CheckedForm, limited
 from triage.evidence.reasons import REASON_LABELS
@@ -81,6 +81,9 @@ class DecisionForm(CheckedForm):
     note = TextAreaField(
         "Note to the customer (required to reject)", validators=[Optional(), limited("note")]
     )
+    # The "Save and take next" button sends then=next: after the decision, claim the next
+    # ticket of the queue and open it.
+    then = StringField(validators=[Optional(), AnyOf(["next"])])
 
 
 class ReassignForm(CheckedForm):

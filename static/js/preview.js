@@ -1,6 +1,8 @@
 // Previews are rendered in the background: poll each one that is being prepared and show
 // it (or why it cannot be shown) as soon as the server has it. Without JavaScript, a reload
-// does the same.
+// does the same. On the review page, the poll carries the page's visit token
+// (data-visit), so the pictures it brings are not logged as new reads; the page's
+// workbench.js hears "preview:ready" and lays them out.
 (function () {
   "use strict";
   var DELAY_MS = 2000;
@@ -12,8 +14,16 @@
     }
   }
 
+  function address(element) {
+    var url = element.getAttribute("data-preview-poll");
+    var page = element.closest("[data-visit]");
+    var visit = page && page.getAttribute("data-visit");
+    if (!visit) return url;
+    return url + (url.indexOf("?") < 0 ? "?" : "&") + "visit=" + encodeURIComponent(visit);
+  }
+
   function poll(element, tries) {
-    fetch(element.getAttribute("data-preview-poll"), {
+    fetch(address(element), {
       credentials: "same-origin",
       headers: { Accept: "text/html" },
     })
@@ -29,6 +39,7 @@
         var template = document.createElement("template");
         template.innerHTML = answer.html.trim();
         element.replaceWith(template.content);
+        document.dispatchEvent(new CustomEvent("preview:ready"));
       })
       .catch(function () { later(element, tries + 1); });
   }

@@ -311,7 +311,8 @@ def test_a_pdf_preview_is_rendered_in_the_background_stored_and_reused(
     assert stored.startswith(b"\x89PNG")
 
     again = desk.get(f"/review/tickets/{ticket.reference}")
-    assert f'<img src="/review/evidence/{evidence}/pages/1.png"' in again.text
+    # (with the page's visit token: its pictures are one read per file, issue 13)
+    assert f'<img src="/review/evidence/{evidence}/pages/1.png?visit=' in again.text
     assert "See every page (1)" in again.text
     assert "data-preview-poll" not in again.text
     poll = desk.get(f"/review/evidence/{evidence}/preview")
@@ -340,11 +341,11 @@ def test_a_rotated_photo_gets_an_upright_preview_that_is_reused(
     evidence = evidence_ids(ticket)["card_front"]
     # Until the preview exists, the checked photo itself is shown, and nothing waits.
     page = desk.get(f"/review/tickets/{ticket.reference}")
-    assert f'<img src="/review/evidence/{evidence}"' in page.text
+    assert f'<img src="/review/evidence/{evidence}?visit=' in page.text
     assert desk.get(f"/review/evidence/{evidence}/pages/1.png").status_code in (200, 202)
     settle()
     page = desk.get(f"/review/tickets/{ticket.reference}")
-    assert f'<img src="/review/evidence/{evidence}/pages/1.png"' in page.text
+    assert f'<img src="/review/evidence/{evidence}/pages/1.png?visit=' in page.text
     for _ in range(3):
         picture = desk.get(f"/review/evidence/{evidence}/pages/1.png")
         assert picture.status_code == 200

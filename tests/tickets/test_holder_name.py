@@ -15,11 +15,12 @@ from tests.conftest import CHANGE_DIRECT_AUTHENTICATED, UNFREEZE_WITH_CARD
 from tests.review.helpers import (  # noqa: F401 - fixtures
     make_reviewer,
     reviewer,
+    sign_in,
 )
 from tests.tickets.conftest import CHANGE_FORM, UNFREEZE_FORM, create_on_web, form_token
 from triage.api.schemas import text_limit
 
-LIMIT = text_limit("user_name")  # the rule of the typed name it stands beside
+LIMIT = text_limit("holder_name")
 
 
 def stored_holder_name(app, reference: str) -> str | None:
@@ -171,3 +172,15 @@ def test_label_hint_and_page_in_the_customers_language(client, lang, label, hint
     reference, _ = create_on_web(client, "unfreeze", {**UNFREEZE_FORM, "holder_name": "张伟"})
     page = client.get(f"/tickets/{reference}?lang={lang}").text
     assert shown in page and "张伟" in page
+
+
+def test_reviewers_read_it_beside_the_facts(app, client, reviewer):  # noqa: F811 - fixture
+    response = client.post(
+        "/api/v1/tickets", json={**UNFREEZE_WITH_CARD, "holder_name": "Zoë O'Neil-Ng"}
+    )
+    reference = response.json["reference"]
+    desk = app.test_client()
+    assert sign_in(desk, reviewer.email).status_code == 302
+    page = desk.get(f"/review/tickets/{reference}").text
+    assert "Name as on the identity document" in page
+    assert "Zoë O&#39;Neil-Ng" in page  # Jinja's escaping

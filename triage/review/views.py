@@ -3,10 +3,18 @@
 Pages use the session of a signed-in reviewer (Flask-Login) and CSRF-protected forms;
 they call the same services as the JSON API. A refused action re-renders the review page
 with the reason and the HTTP status the API would give.
+
+The review page is a workbench (static/js/workbench.js): its file reviews, requests and
+ticket decisions are the same form posts, sent by a script with `Accept:
+application/json`. Those get JSON: on success `{"message", "status", "location",
+"regions": {name: html}}` (the page's parts, re-rendered, for the script to swap in);
+on refusal the API's error shape, `{"error": {"code", "message", "fields"?, "missing"?}}`,
+with the same status code. Without the script, the posts redirect or re-render as always.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,6 +23,7 @@ from flask import (
     Response,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -35,6 +44,7 @@ from forms.review import (
     RequestMaterialsForm,
     SecondApprovalForm,
 )
+from triage.errorpages import wants_json
 from triage.errors import Forbidden, InvalidRequest, NotFound, RequirementsNotMet, TriageError
 from triage.evidence.analysis import findings_json as analysis_findings
 from triage.evidence.analysis import read_masked
@@ -146,11 +156,25 @@ def _render(
     error: str | None = None,
     missing: list[str] | None = None,
     forms: dict[str, FlaskForm] | None = None,
+    visit: str | None = None,
 ):
-    """The review page; `forms` replaces a form by name (to show its errors)."""
+    """The review page; `forms` replaces a form by name (to show its errors).
+
+    `visit`: the page's visit token when its parts are re-rendered for the page's script
+    (kept if it is the reviewer's); otherwise this render is a new visit.
+    """
     forms = forms or {}
     reviewer = signed_in_reviewer()
     state = ticket_state(ticket)
+    events = ops.ticket_history(ticket)
+    # The files in the order of the rule's list, as the viewer and the cards show them.
+    files = [
+        e
+        for i in state.items
+        if i.kind == "document"
+        for e in ticket.evidence
+        if e.material == i.key
+    ]
     evidence_forms = {
         item.id: forms.get(f"evidence-{item.id}")
         or EvidenceReviewForm(
@@ -179,8 +203,13 @@ def _render(
         claim_active=ops.claim_active(ticket),
         evidence_forms=evidence_forms,
         inline=content.shown_inline,
-        preview=ops.evidence_preview,
         findings=analysis_findings,  # api.md "Evidence analysis", in reviewers' words
+        masked=_masked,
+        files=files,
+        # One look per file and render, so the strip and the viewer show the same picture.
+        previews={e.id: ops.evidence_preview(e) for e in files},
+        # This render is one visit: its pictures are one read per file (reads.py).
+        visit=visit if ops.reads.visit_of(visit, reviewer) else ops.reads.new_visit(reviewer),
         request_form=forms.get("request") or RequestMaterialsForm(formdata=None, materials=asked),
         decision_form=forms.get("decision") or DecisionForm(formdata=None),
         # recovery.md "Second approval" and a lead's decision on a disputed ticket.
@@ -191,7 +220,8 @@ def _render(
         disputed_form=forms.get("disputed") or DisputedDecisionForm(formdata=None),
         reassign_form=reassign,
         action_form=ActionForm(formdata=None),
-        events=ops.ticket_history(ticket),
+        events=events,
+        history=ops.reads.history_rows(events),
         error=error,
         missing=missing or [],
     ), status
@@ -201,12 +231,50 @@ def _prefix(item: Evidence) -> str:
     return f"ev-{item.id}"
 
 
+def _masked(item: Evidence) -> bool:
+    """Whether reviewers see the file only as its masked copy (a readable card number)."""
+    return item.purged_at is None and any(
+        f["code"] == "card_number_visible" for f in analysis_findings(item, reviewer=True)
+    )
+
+
+# The page's parts that the workbench script swaps in after an action, marked in the
+# templates by `<!--region:NAME-->...<!--/region:NAME-->` (names: [a-z0-9-]).
+_REGION = re.compile(r"<!--region:([a-z0-9-]+)-->(.*?)<!--/region:\1-->", re.DOTALL)
+
+
+def _regions(ticket: Ticket) -> dict[str, str]:
+    """The review page's regions as they are now, by name; their pictures stay in the
+    page's visit (the script sends its token as `X-Review-Visit`)."""
+    html, _ = _render(ticket, visit=request.headers.get("X-Review-Visit"))
+    return {name: part.strip() for name, part in _REGION.findall(html)}
+
+
+def _form_errors(form: FlaskForm) -> dict[str, str]:
+    """A form's errors by API field name (its prefix removed), one sentence each."""
+    return {
+        field.short_name: " ".join(field.errors)
+        for field in form
+        if field.errors and field.short_name != "csrf_token"
+    }
+
+
+def _invalid(ticket: Ticket, form_name: str, form: FlaskForm, message: str):
+    """A form that did not validate: the page with its errors, or `400 invalid_request`."""
+    if wants_json():
+        error = {"code": "invalid_request", "message": message, "fields": _form_errors(form)}
+        return jsonify(error=error), 400
+    return _render(ticket, 400, error=message, forms={form_name: form})
+
+
 def _refused(
     ticket: Ticket, exc: TriageError, form_name: str | None = None, form: FlaskForm | None = None
 ):
     """Show why an action was refused, on the page, with the API's status code."""
     db.session.rollback()
     db.session.refresh(ticket)
+    if wants_json():
+        return jsonify(error={"code": exc.code, "message": exc.message, **exc.extra}), exc.status
     fields = getattr(exc, "fields", {}) or {}
     if form is not None:
         for name, problem in fields.items():
@@ -218,10 +286,36 @@ def _refused(
     return _render(ticket, exc.status, error=exc.message, missing=missing, forms=forms)
 
 
-def _done(ticket: Ticket, message: str, anchor: str | None = None) -> Response:
+def _done(ticket: Ticket, message: str, anchor: str | None = None):
+    """Commit; then back to the page (a redirect), or the page's new regions as JSON."""
     db.session.commit()
+    if wants_json():
+        return jsonify(
+            message=message, status=ticket.status, location=None, regions=_regions(ticket)
+        )
     flash(message)
     return redirect(url_for(".ticket", reference=ticket.reference, _anchor=anchor))
+
+
+def _take_next(message: str):
+    """After a committed decision: claim the next ticket of any type, as "Take next" does,
+    and go there (or to the queue when nothing waits). A redirect, or JSON `location`."""
+    db.session.commit()
+    following = ops.claim_next(signed_in_reviewer(), None)
+    db.session.commit()
+    if following is None:
+        message += " Nothing else is waiting in the queue just now."
+        location = url_for(".queue")
+    else:
+        message += (
+            f" Ticket {following.reference} is yours for the next {_idle_minutes()} minutes"
+            " of inactivity."
+        )
+        location = url_for(".ticket", reference=following.reference)
+    flash(message)  # shown where the reviewer lands, with or without the script
+    if wants_json():
+        return jsonify(message=message, status=None, location=location, regions={})
+    return redirect(location)
 
 
 @bp.post("/tickets/<reference>/release")
@@ -261,9 +355,7 @@ def review_evidence(evidence_id: str):
     form = EvidenceReviewForm(prefix=_prefix(item))
     name = f"evidence-{item.id}"
     if not form.validate_on_submit():
-        return _render(
-            ticket, 400, error="The review was not saved: see the file's form.", forms={name: form}
-        )
+        return _invalid(ticket, name, form, "The review was not saved: see the file's form.")
     try:
         ops.review_evidence(
             item, signed_in_reviewer(), form.decision.data, form.reason.data or None, form.note.data
@@ -280,9 +372,7 @@ def request_materials(reference: str):
     ticket = ticket_by_reference(reference)
     form = RequestMaterialsForm()
     if not form.validate_on_submit():
-        return _render(
-            ticket, 400, error="The request was not sent: see the form.", forms={"request": form}
-        )
+        return _invalid(ticket, "request", form, "The request was not sent: see the form.")
     try:
         ops.request_materials(ticket, signed_in_reviewer(), form.materials.data, form.message.data)
     except TriageError as exc:
@@ -296,19 +386,18 @@ def decision(reference: str):
     ticket = ticket_by_reference(reference)
     form = DecisionForm()
     if not form.validate_on_submit():
-        return _render(
-            ticket, 400, error="The decision was not saved: see the form.", forms={"decision": form}
-        )
+        return _invalid(ticket, "decision", form, "The decision was not saved: see the form.")
     try:
         ops.decide(ticket, signed_in_reviewer(), form.decision.data, form.note.data)
     except TriageError as exc:
         return _refused(ticket, exc, "decision", form)
     if ticket.status == st.AWAITING_SECOND_APPROVAL:
-        return _done(
-            ticket,
-            f"Ticket {ticket.reference} approved once: it waits for a lead's second approval.",
-        )
-    return _done(ticket, f"Ticket {ticket.reference} {ticket.status}.")
+        message = f"Ticket {ticket.reference} approved once: it waits for a lead's second approval."
+    else:
+        message = f"Ticket {ticket.reference} {ticket.status}."
+    if form.then.data == "next":  # "Save and take next"
+        return _take_next(message)
+    return _done(ticket, message)
 
 
 @bp.post("/tickets/<reference>/second-approval")
@@ -364,9 +453,13 @@ def disputed_decision(reference: str):
 @reviewer_required
 def evidence_content(evidence_id: str) -> Response:
     item = ops.evidence_by_id(evidence_id)
-    data = ops.read_evidence(item, signed_in_reviewer(), "page")
+    reviewer = signed_in_reviewer()
+    download = request.args.get("download") == "1"
+    # A download is a copy that leaves the page: written to the history every time.
+    with ops.reads.reading_in_visit(None if download else request.args.get("visit"), reviewer):
+        data = ops.read_evidence(item, reviewer, "page")
     db.session.commit()
-    return content.evidence_response(item, data, download=request.args.get("download") == "1")
+    return content.evidence_response(item, data, download=download)
 
 
 @bp.get("/evidence/<evidence_id>/pages")
@@ -382,10 +475,21 @@ def evidence_pages(evidence_id: str):
 @bp.get("/evidence/<evidence_id>/preview")
 @reviewer_required
 def evidence_preview(evidence_id: str):
-    """The preview part of the review page, for its script to poll until it is ready."""
+    """The viewer's part of one file, for the page's script to poll until it is ready.
+
+    `?visit=` is the page's visit token: the pictures keep it, if it is the reviewer's.
+    """
     item = ops.evidence_by_id(evidence_id)
     view = ops.evidence_preview(item)
-    html = render_template("review/_preview.html", e=item, view=view, inline=content.shown_inline)
+    token = request.args.get("visit")
+    html = render_template(
+        "review/_workbench_preview.html",
+        e=item,
+        view=view,
+        inline=content.shown_inline,
+        masked=_masked,
+        visit=token if ops.reads.visit_of(token, signed_in_reviewer()) else None,
+    )
     return html, 200, {"X-Preview-Status": view.status, "Cache-Control": "no-store"}
 
 
@@ -395,7 +499,9 @@ def evidence_masked(evidence_id: str) -> Response:
     """A card photo with the card number's middle digits hidden (api.md "Evidence
     analysis"): shown instead of the original; logged as a read."""
     item = ops.evidence_by_id(evidence_id)
-    picture = read_masked(item, signed_in_reviewer())
+    reviewer = signed_in_reviewer()
+    with ops.reads.reading_in_visit(request.args.get("visit"), reviewer):
+        picture = read_masked(item, reviewer)
     db.session.commit()
     return content.page_image_response(picture, "image/png", item, 1)
 
@@ -404,7 +510,9 @@ def evidence_masked(evidence_id: str) -> Response:
 @reviewer_required
 def evidence_page(evidence_id: str, page: int) -> Response:
     item = ops.evidence_by_id(evidence_id)
-    picture = ops.evidence_page_image(item, signed_in_reviewer(), page)
+    reviewer = signed_in_reviewer()
+    with ops.reads.reading_in_visit(request.args.get("visit"), reviewer):
+        picture = ops.evidence_page_image(item, reviewer, page)
     db.session.commit()
     if picture is None:
         return content.preview_pending_response()

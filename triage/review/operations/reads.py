@@ -1,14 +1,29 @@
 """What reviewers read: files (checked against their recorded SHA-256), their previews and
 the ticket's history. Every read of a file's content is written to the history and, for
-the reviewer holding the ticket, is activity that extends the lease."""
+the reviewer holding the ticket, is activity that extends the lease.
+
+Visits: one render of the review page (or of a file's pages) is a visit, and the pictures
+it shows carry its token (`?visit=`, `new_visit`). A read made with a visit token is
+written to the history once per reviewer, file and visit, however many times the browser
+loads the file's pictures in that visit (thumbnails, zoom, the viewer, polls); a read
+without one (a download, the API) is written every time. The token is signed for one
+reviewer, so nobody can silence the logging of another's reads with it.
+"""
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import hashlib
+import hmac
+import secrets
+from collections.abc import Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, text, update
 
 from storage import StorageError
 from triage.errors import NotFound, StoreUnavailable
@@ -55,8 +70,101 @@ def _load(item: Evidence) -> bytes:
     return data
 
 
+# --- visits ---------------------------------------------------------------------------------
+
+_VISIT_SALT = b"triage.review.visit"
+_NONCE_BYTES = 9  # 72 random bits: 12 URL-safe characters
+_SIGNATURE_CHARS = 22  # 128 bits of the HMAC-SHA256, URL-safe base64
+# The visit of the request being served, set by `reading_in_visit` around a read (the view
+# knows the request; `_log_read` is also called from triage.evidence.analysis).
+_current_visit: ContextVar[str | None] = ContextVar("review_visit", default=None)
+
+
+def _visit_signature(reviewer_id: Any, nonce: str) -> str:
+    key = hmac.new(current_app.config["SECRET_KEY"].encode(), _VISIT_SALT, hashlib.sha256).digest()
+    mac = hmac.new(key, f"{reviewer_id}:{nonce}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).decode().rstrip("=")[:_SIGNATURE_CHARS]
+
+
+def new_visit(reviewer: Reviewer) -> str:
+    """A fresh visit token for `reviewer`: `<nonce>.<signature>`, URL-safe, 35 characters.
+
+    The nonce names the visit in the history (`details.visit`); the signature binds it to
+    the reviewer (HMAC-SHA256 under SECRET_KEY), so it means nothing in another's hands.
+    """
+    nonce = secrets.token_urlsafe(_NONCE_BYTES)
+    return f"{nonce}.{_visit_signature(reviewer.id, nonce)}"
+
+
+def visit_of(token: Any, reviewer: Reviewer) -> str | None:
+    """The visit a token names if it was made for `reviewer`, else None (no visit).
+
+    A forged, mangled or another reviewer's token is simply no token: the read is logged.
+    """
+    if not isinstance(token, str) or len(token) > 64 or token.count(".") != 1:
+        return None
+    nonce, signature = token.split(".")
+    expected = _visit_signature(reviewer.id, nonce)
+    # As bytes: compare_digest refuses str with characters beyond ASCII, which a URL may hold.
+    if not nonce or not hmac.compare_digest(signature.encode(), expected.encode()):
+        return None
+    return nonce
+
+
+@contextlib.contextmanager
+def reading_in_visit(token: Any, reviewer: Reviewer) -> Iterator[str | None]:
+    """Reads of files inside this block belong to the visit `token` names (if it is
+    `reviewer`'s), and are written to the history once per file in that visit.
+
+    Yields the visit id, or None when the token is missing or not the reviewer's.
+    """
+    visit = visit_of(token, reviewer)
+    reset = _current_visit.set(visit)
+    try:
+        yield visit
+    finally:
+        _current_visit.reset(reset)
+
+
+def _read_in_visit(item: Evidence, reviewer: Reviewer, visit: str) -> bool:
+    """Whether `reviewer` has a read of `item` written for `visit` already.
+
+    Serialised per file first, so two pictures of one file loaded at once (a thumbnail and
+    the viewer) write one event: PostgreSQL takes a transaction-scoped advisory lock on the
+    file (no row lock, so no lock-order cycle with decisions or the workers); SQLite's
+    first write of a transaction takes the database's write lock, so a no-op UPDATE of the
+    file's row does it.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+            {"key": f"evidence_read:{item.id}"},
+        )
+    else:
+        db.session.execute(
+            update(Evidence).where(Evidence.id == item.id).values(id=Evidence.id),
+            execution_options={"synchronize_session": False},
+        )
+    found = db.session.scalars(
+        select(Event.details).where(
+            Event.ticket_id == item.ticket_id,
+            Event.action == "evidence_read",
+            Event.actor == reviewer.actor,
+            Event.details["visit"].as_string() == visit,
+        )
+    )
+    return any(details.get("evidence_id") == item.id for details in found)
+
+
 def _log_read(item: Evidence, reviewer: Reviewer, via: str, **details: Any) -> None:
+    """Write a read of `item` to the history (once per visit inside `reading_in_visit`),
+    and extend the lease of a reviewer who holds the ticket either way."""
     touch_if_holder(item.ticket, reviewer)
+    visit = _current_visit.get()
+    if visit is not None:
+        if _read_in_visit(item, reviewer, visit):
+            return
+        details["visit"] = visit
     record(
         item.ticket_id,
         reviewer.actor,
@@ -84,6 +192,63 @@ def ticket_history(ticket: Ticket) -> list[Event]:
             select(Event).where(Event.ticket_id == ticket.id).order_by(Event.at, Event.id)
         )
     )
+
+
+# What reviewers look for in a history: verdicts, requests and approvals stand out from the
+# reads, uploads and notifications around them (the review page's "History").
+HISTORY_KINDS = {
+    "evidence_reviewed": "decision",
+    "decided": "decision",
+    "materials_requested": "request",
+    "first_approved": "approval",
+    "second_approval_refused": "approval",
+}
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    """One row of the review page's history: one event, or a run of reads.
+
+    kind: "decision", "request", "approval" (HISTORY_KINDS), "reads" (consecutive
+    `evidence_read` events of one actor, oldest first in `events`) or "event".
+    """
+
+    kind: str
+    events: tuple[Event, ...]
+
+    @property
+    def first(self) -> Event:
+        return self.events[0]
+
+    @property
+    def last(self) -> Event:
+        return self.events[-1]
+
+    @property
+    def files(self) -> list[str]:
+        """The names of the files read in a run of reads, each once, in reading order."""
+        names = (e.details.get("filename") or e.details.get("evidence_id") for e in self.events)
+        return list(dict.fromkeys(str(name) for name in names))
+
+
+def history_rows(events: list[Event]) -> list[HistoryRow]:
+    """The history grouped for reading, oldest first: each run of consecutive reads by the
+    same actor becomes one "reads" row; every other event is a row of its own."""
+    rows: list[HistoryRow] = []
+    for event in events:
+        previous = rows[-1] if rows else None
+        if (
+            event.action == "evidence_read"
+            and previous is not None
+            and previous.kind == "reads"
+            and previous.last.actor == event.actor
+        ):
+            rows[-1] = HistoryRow("reads", (*previous.events, event))
+        elif event.action == "evidence_read":
+            rows.append(HistoryRow("reads", (event,)))
+        else:
+            rows.append(HistoryRow(HISTORY_KINDS.get(event.action, "event"), (event,)))
+    return rows
 
 
 # --- previews -------------------------------------------------------------------------------
