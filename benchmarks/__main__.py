@@ -23,7 +23,7 @@ from pathlib import Path
 from benchmarks import servers
 from benchmarks.report import Row, progress, table
 
-BENCHMARKS = ("upload", "memory", "queue", "evaluation", "intake")
+BENCHMARKS = ("upload", "memory", "queue", "evaluation", "intake", "analysis_cost")
 # Run only when asked (`python -m benchmarks peer`, `--only peer`, `make bench-peer`): it
 # installs django-helpdesk into benchmarks/.peer-venv on first use.
 ON_REQUEST = ("peer",)
@@ -136,6 +136,21 @@ def upload_database(args: argparse.Namespace):
         yield url, "PostgreSQL"
 
 
+def analysis_cost_rows(args: argparse.Namespace, workdir: Path) -> list[Row]:
+    """Issue 13 part 4 on its own database (`<prefix>_analysis`), or SQLite with
+    `--upload-db sqlite`; `--rounds` is capped at 15 (each round is 6 uploads of 5 MB)."""
+    from benchmarks import analysis_cost
+
+    rounds = min(args.rounds, 15)
+    if args.upload_db == "sqlite":
+        return analysis_cost.run(workdir, database_url=None, rounds=rounds)
+    if not servers.postgres_reachable(args.postgres_url):
+        raise SystemExit(f"PostgreSQL is not reachable at {args.postgres_url}")
+    name = servers.database_name("analysis")
+    with servers.postgres_database(args.postgres_url, name, keep=args.keep_postgres) as url:
+        return analysis_cost.run(workdir, database_url=url, db_label="PostgreSQL", rounds=rounds)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     chosen = args.only or list(BENCHMARKS)  # `peer` only when named
@@ -205,6 +220,8 @@ def main(argv: list[str] | None = None) -> int:
             from benchmarks import intake
 
             rows += intake.run()
+        if "analysis_cost" in chosen:
+            rows += analysis_cost_rows(args, workdir)
     finally:
         if args.keep_workdir:
             progress(f"kept {workdir}")

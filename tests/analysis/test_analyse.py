@@ -13,7 +13,7 @@ from tests.analysis import synthetic as S
 from tests.analysis.conftest import needs_tesseract
 from triage.analysis import ocr
 from triage.analysis.analyse import analyse, render_first_page
-from triage.analysis.phash import hamming, phash
+from triage.analysis.phash import PAGE_NEAR_IDENTICAL, hamming, page_hash, phash
 
 TODAY = date(2026, 12, 4)
 
@@ -87,7 +87,8 @@ def test_a_pdf_first_page_is_rendered_and_judged() -> None:
     assert max(rendered.size) == 1754  # about 150 dpi for A4
     result = analyse(data, "application/pdf", "authorization_letter", [], TODAY)
     assert result.codes == [] and result.skipped == []
-    assert hamming(result.phash, phash(page)) <= 4
+    assert len(result.phash) == 1024  # a PDF's first page: 4,096 bits of its ink
+    assert hamming(result.phash, page_hash(page)) <= PAGE_NEAR_IDENTICAL
     # A blurred scan in a PDF is blurry; its pixel count is ours, never low_resolution.
     small = S.blur(S.small(S.statement(random.Random("pdf")), 500), 2).image
     out = io.BytesIO()

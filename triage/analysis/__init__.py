@@ -7,7 +7,8 @@ api.md "Evidence analysis"; issue 13. Pure functions: no Flask, no database. The
 - `ocr`: Tesseract (eng+chi_sim) words, card numbers (Luhn) and a masked preview.
 - `mrz`: ICAO 9303 machine-readable zones (TD3 passports, TD1 cards) and check digits.
 - `names`: whether a typed name and a name read from a document are the same name.
-- `phash`: a 64-bit perceptual hash and the Hamming distance between two.
+- `phash`: perceptual hashes (64 bits for a photo, 4,096 bits of ink for a PDF's first
+  page) and the Hamming distance between two.
 - `analyse`: the one entry point, choosing what to run by the material.
 
 Import the module you need (`from triage.analysis.analyse import analyse`): importing the

@@ -270,7 +270,9 @@ def analyse(
         result.skipped.append(f"decode: the picture cannot be decoded ({type(exc).__name__})")
         return result
     result.findings.extend(_quality(image, width, height, judge))
-    result.phash = phash.phash(image)
+    # A PDF's first page: the 4,096-bit hash of its ink (two statements of one layout are
+    # as near as copies under the photos' 64 bits; triage.analysis.phash).
+    result.phash = phash.page_hash(image) if content_type == PDF_TYPE else phash.phash(image)
     steps = []
     if kind_hint in CARD_MATERIALS:
         steps.append(("card", lambda: _cards(image, result, budget)))

@@ -95,6 +95,11 @@ def _run(function, image: Image.Image, **kwargs):  # type: ignore[no-untyped-def
 
     if shutil.which("tesseract") is None:
         raise OCRUnavailable("tesseract is not installed")
+    # pytesseract hands Tesseract a temporary file in the picture's format, PNG by default:
+    # compressing a 12-megapixel photo took longer than reading it (about 1.6 s of a card's
+    # analysis; benchmarks/analysis_cost.py). PPM is written as it is.
+    image = image.convert("RGB") if image.mode not in ("1", "L", "RGB") else image.copy()
+    image.format = "PPM"
     try:
         return function(image, **kwargs)
     except RuntimeError as exc:  # pytesseract's timeout
@@ -293,7 +298,9 @@ def masked_preview(image: Image.Image, boxes: list[Box], longest_side: int = 140
         )
     masked.thumbnail((longest_side, longest_side), Image.Resampling.LANCZOS)
     out = io.BytesIO()
-    masked.save(out, "PNG", compress_level=6)  # optimize=True costs seconds on a photo
+    # Level 1: a larger file than the default's, written in a fraction of its time (about
+    # 1.7 s of a card's analysis at level 6); it is seen only by reviewers, once or twice.
+    masked.save(out, "PNG", compress_level=1)
     return out.getvalue()
 
 

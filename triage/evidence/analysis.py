@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from storage import StorageError, preview_key
 from triage.analysis import FINDINGS, IMAGE_TYPES, PDF_TYPE
@@ -144,8 +144,8 @@ MESSAGES: dict[str, tuple[Any, str]] = {
     ),
     "near_duplicate": (
         None,
-        "Nearly identical (%(distance)s of 64 bits differ) to a file on ticket %(reference)s, "
-        "of another account.",
+        "Nearly identical (%(distance)s bits of its perceptual hash differ) to a file on ticket "
+        "%(reference)s, of another account.",
     ),
 }
 assert set(MESSAGES) == set(FINDINGS)  # every finding has its words
@@ -256,27 +256,35 @@ def _read(work: _Work) -> bytes:
 def featureless(hash_hex: str) -> bool:
     """A hash with (almost) no bits set, or all of them: a flat picture (a blank page, a
     one-colour placeholder), which every other flat picture resembles."""
-    return not FEATURELESS_BITS < int(hash_hex, 16).bit_count() < 64 - FEATURELESS_BITS
+    bits = len(hash_hex) * 4
+    return not FEATURELESS_BITS < int(hash_hex, 16).bit_count() < bits - FEATURELESS_BITS
 
 
 def _near_duplicate(work: _Work, analysis: Analysis) -> dict[str, Any] | None:
-    """The nearest photo on another account's ticket within NEAR_IDENTICAL bits, unless
-    what was read shows a different document (phash.distinct_by_content).
+    """The nearest file of the same kind on another account's ticket within that kind's
+    threshold (phash.near_threshold), unless what was read shows a different document
+    (phash.distinct_by_content).
 
-    Photos only (JPEG, PNG), on both sides: a PDF's first page is our rendering of a
-    generated document, and two statements of one bank's layout hash as close as copies
-    (triage.analysis.phash); the same PDF bytes are `duplicate_evidence` already.
+    Photos (JPEG, PNG) are compared with photos by their 64-bit hash, within
+    NEAR_IDENTICAL bits; the first pages of PDFs with the first pages of PDFs by the
+    4,096-bit hash of their ink, within PAGE_NEAR_IDENTICAL: two statements of one bank's
+    layout are far apart there, where 64 bits made them as near as copies. Only hashes of
+    one length are compared (a PDF hashed before the page hash has 16 digits: skipped).
     """
-    if not analysis.phash or work.content_type not in IMAGE_TYPES or featureless(analysis.phash):
+    value = analysis.phash
+    if not value or featureless(value):
         return None
     from triage.analysis import phash as phash_module
 
+    kinds = sorted(IMAGE_TYPES) if work.content_type in IMAGE_TYPES else [PDF_TYPE]
+    threshold = phash_module.near_threshold(value)
     candidates = db.session.execute(
         select(Evidence.id, Evidence.phash, Ticket.reference)
         .join(Ticket, Ticket.id == Evidence.ticket_id)
         .where(
             Evidence.phash.is_not(None),
-            Evidence.content_type.in_(sorted(IMAGE_TYPES)),
+            Evidence.content_type.in_(kinds),
+            func.length(Evidence.phash) == len(value),
             Evidence.id != work.evidence_id,
             Evidence.purged_at.is_(None),
             Ticket.account_key != work.account_key,
@@ -287,8 +295,7 @@ def _near_duplicate(work: _Work, analysis: Analysis) -> dict[str, Any] | None:
     near = sorted(
         (distance, row.id, row.reference)
         for row in candidates
-        if (distance := phash_module.hamming(analysis.phash, row.phash))
-        <= phash_module.NEAR_IDENTICAL
+        if (distance := phash_module.hamming(value, row.phash)) <= threshold
     )
     for distance, other_id, reference in near:
         other = db.session.scalar(select(Evidence.extracted).where(Evidence.id == other_id))
@@ -406,7 +413,11 @@ def analyse_evidence(evidence_id: str, *, give_up: bool = True, today: date | No
         db.session.rollback()
         return _failed(work, type(exc).__name__)
     if not _finish(
-        work, DONE, findings=findings, extracted=analysis.extracted or None, phash=analysis.phash
+        work,
+        DONE,
+        findings=findings,
+        extracted=analysis.extracted or None,
+        phash=analysis.phash,
     ):
         return "unchanged"  # another run stored it first (its masked preview is the same)
     codes = [f["code"] for f in findings]

@@ -49,7 +49,8 @@ class Evidence(db.Model):
     analysis: Mapped[str | None] = mapped_column(String(10))
     findings: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     extracted: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    phash: Mapped[str | None] = mapped_column(String(16), index=True)
+    # 16 hex digits for a photo, 1,024 for a PDF's first page (triage.analysis.phash).
+    phash: Mapped[str | None] = mapped_column(String(1024), index=True)
     analysed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
 
     # recovery.md "Keeping identity documents": when the retention purge deleted the
