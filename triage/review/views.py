@@ -15,6 +15,7 @@ with the same status code. Without the script, the posts redirect or re-render a
 from __future__ import annotations
 
 import re
+import secrets
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,6 +28,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_wtf import FlaskForm
@@ -209,7 +211,9 @@ def _render(
         # One look per file and render, so the strip and the viewer show the same picture.
         previews={e.id: ops.evidence_preview(e) for e in files},
         # This render is one visit: its pictures are one read per file (reads.py).
-        visit=visit if ops.reads.visit_of(visit, reviewer) else ops.reads.new_visit(reviewer),
+        visit=visit
+        if ops.reads.visit_of(visit, reviewer, _visit_scope(ticket))
+        else ops.reads.new_visit(reviewer, _visit_scope(ticket)),
         request_form=forms.get("request") or RequestMaterialsForm(formdata=None, materials=asked),
         decision_form=forms.get("decision") or DecisionForm(formdata=None),
         # recovery.md "Second approval" and a lead's decision on a disputed ticket.
@@ -339,7 +343,7 @@ def reassign(reference: str):
     form = ReassignForm()
     form.reviewer.choices = [SelectChoice(r.email) for r in active_reviewers()]
     if not form.validate_on_submit():
-        return _render(ticket, 400, error="Choose who gets the ticket.", forms={"reassign": form})
+        return _invalid(ticket, "reassign", form, "Choose who gets the ticket.")
     try:
         target = ops.reassign(ticket, signed_in_reviewer(), form.reviewer.data)
     except TriageError as exc:
@@ -407,12 +411,7 @@ def second_approval(reference: str):
     ticket = ticket_by_reference(reference)
     form = SecondApprovalForm()
     if not form.validate_on_submit():
-        return _render(
-            ticket,
-            400,
-            error="The second approval was not saved: see the form.",
-            forms={"second": form},
-        )
+        return _invalid(ticket, "second", form, "The second approval was not saved: see the form.")
     try:
         ops.second_approval(ticket, signed_in_reviewer(), form.decision.data, form.note.data)
     except TriageError as exc:
@@ -430,9 +429,7 @@ def disputed_decision(reference: str):
     ticket = ticket_by_reference(reference)
     form = DisputedDecisionForm()
     if not form.validate_on_submit():
-        return _render(
-            ticket, 400, error="The decision was not saved: see the form.", forms={"disputed": form}
-        )
+        return _invalid(ticket, "disputed", form, "The decision was not saved: see the form.")
     try:
         ops.decide_disputed(ticket, signed_in_reviewer(), form.decision.data, form.note.data)
     except TriageError as exc:
@@ -449,6 +446,16 @@ def disputed_decision(reference: str):
 # --- evidence ---------------------------------------------------------------------------------
 
 
+def _visit_scope(ticket: Ticket) -> str:
+    """What a visit token is bound to besides the reviewer (reads.py `new_visit`): this
+    ticket, and this browser's signed-in session, through a random key kept in the session
+    (a new sign-in starts a new session, so tokens from an earlier one are no visit)."""
+    key = session.get("review_visit_key")
+    if not isinstance(key, str):
+        key = session["review_visit_key"] = secrets.token_urlsafe(12)
+    return f"{ticket.id}:{key}"
+
+
 @bp.get("/evidence/<evidence_id>")
 @reviewer_required
 def evidence_content(evidence_id: str) -> Response:
@@ -456,7 +463,8 @@ def evidence_content(evidence_id: str) -> Response:
     reviewer = signed_in_reviewer()
     download = request.args.get("download") == "1"
     # A download is a copy that leaves the page: written to the history every time.
-    with ops.reads.reading_in_visit(None if download else request.args.get("visit"), reviewer):
+    token = None if download else request.args.get("visit")
+    with ops.reads.reading_in_visit(token, reviewer, _visit_scope(item.ticket)):
         data = ops.read_evidence(item, reviewer, "page")
     db.session.commit()
     return content.evidence_response(item, data, download=download)
@@ -488,7 +496,9 @@ def evidence_preview(evidence_id: str):
         view=view,
         inline=content.shown_inline,
         masked=_masked,
-        visit=token if ops.reads.visit_of(token, signed_in_reviewer()) else None,
+        visit=token
+        if ops.reads.visit_of(token, signed_in_reviewer(), _visit_scope(item.ticket))
+        else None,
     )
     return html, 200, {"X-Preview-Status": view.status, "Cache-Control": "no-store"}
 
@@ -500,7 +510,7 @@ def evidence_masked(evidence_id: str) -> Response:
     analysis"): shown instead of the original; logged as a read."""
     item = ops.evidence_by_id(evidence_id)
     reviewer = signed_in_reviewer()
-    with ops.reads.reading_in_visit(request.args.get("visit"), reviewer):
+    with ops.reads.reading_in_visit(request.args.get("visit"), reviewer, _visit_scope(item.ticket)):
         picture = read_masked(item, reviewer)
     db.session.commit()
     return content.page_image_response(picture, "image/png", item, 1)
@@ -511,7 +521,7 @@ def evidence_masked(evidence_id: str) -> Response:
 def evidence_page(evidence_id: str, page: int) -> Response:
     item = ops.evidence_by_id(evidence_id)
     reviewer = signed_in_reviewer()
-    with ops.reads.reading_in_visit(request.args.get("visit"), reviewer):
+    with ops.reads.reading_in_visit(request.args.get("visit"), reviewer, _visit_scope(item.ticket)):
         picture = ops.evidence_page_image(item, reviewer, page)
     db.session.commit()
     if picture is None:

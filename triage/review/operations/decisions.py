@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import update
+from sqlalchemy.orm.attributes import set_committed_value
+
 from triage import text as text_rules
 from triage.errors import Forbidden, InvalidRequest, InvalidState, UnknownMaterial
 from triage.evidence.models import Evidence
@@ -63,13 +66,38 @@ def review_evidence(
             errors["note"] = "is required with the reason “other”: say what is wrong"
     if errors:
         raise InvalidRequest("The review was not saved.", errors)
+    # The verdict as this request read it: another verdict written meanwhile (a lead and the
+    # holder at once, or two tabs) makes this one lose, rather than half-overwrite it.
+    as_read = (
+        Evidence.reviewed_at.is_(None)
+        if item.reviewed_at is None
+        else Evidence.reviewed_at == item.reviewed_at
+    )
     # Serialised with every status change of the ticket (and extends the lease).
     act(ticket, "review_evidence", now)
-    item.decision = decision
-    item.reason = reason if decision == "rejected" else None
-    item.note = note
-    item.reviewed_by_id = reviewer.id
-    item.reviewed_at = utcnow()
+    verdict = {
+        "decision": decision,
+        "reason": reason if decision == "rejected" else None,
+        "note": note,
+        "reviewed_by_id": reviewer.id,
+        "reviewed_at": utcnow(),
+    }
+    # One UPDATE of the whole verdict: the ORM would write only the columns it saw change
+    # on its copy of the row, keeping another verdict's reason beside this one's decision.
+    won = db.session.execute(
+        update(Evidence)
+        .where(Evidence.id == item.id, as_read)
+        .values(**verdict)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if won != 1:
+        db.session.expire(item)
+        raise InvalidState(
+            "Someone else decided this file while you were looking at it. Reload the ticket "
+            "to see their verdict, then decide again if you still need to."
+        )
+    for name, value in verdict.items():
+        set_committed_value(item, name, value)
     record(
         ticket.id,
         reviewer.actor,

@@ -17,6 +17,7 @@ import contextlib
 import hashlib
 import hmac
 import secrets
+import time
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -80,45 +81,60 @@ _SIGNATURE_CHARS = 22  # 128 bits of the HMAC-SHA256, URL-safe base64
 _current_visit: ContextVar[str | None] = ContextVar("review_visit", default=None)
 
 
-def _visit_signature(reviewer_id: Any, nonce: str) -> str:
+# A page left open longer than a working day is a new visit when it is used again.
+VISIT_LIFETIME_SECONDS = 12 * 3600
+
+
+def _visit_signature(reviewer_id: Any, scope: str, nonce: str, issued: str) -> str:
     key = hmac.new(current_app.config["SECRET_KEY"].encode(), _VISIT_SALT, hashlib.sha256).digest()
-    mac = hmac.new(key, f"{reviewer_id}:{nonce}".encode(), hashlib.sha256).digest()
+    message = f"{reviewer_id}\x1f{scope}\x1f{nonce}\x1f{issued}".encode()
+    mac = hmac.new(key, message, hashlib.sha256).digest()
     return base64.urlsafe_b64encode(mac).decode().rstrip("=")[:_SIGNATURE_CHARS]
 
 
-def new_visit(reviewer: Reviewer) -> str:
-    """A fresh visit token for `reviewer`: `<nonce>.<signature>`, URL-safe, 35 characters.
+def new_visit(reviewer: Reviewer, scope: str) -> str:
+    """A fresh visit token: `<nonce>.<issued>.<signature>`, URL-safe, under 64 characters.
 
-    The nonce names the visit in the history (`details.visit`); the signature binds it to
-    the reviewer (HMAC-SHA256 under SECRET_KEY), so it means nothing in another's hands.
+    `scope` is what the visit belongs to besides the reviewer: the view passes the ticket
+    and the reviewer's signed-in session, so a token from another ticket's page, another
+    browser or an earlier sign-in is no visit here. The nonce names the visit in the history
+    (`details.visit`); `issued` (Unix seconds) ends it after VISIT_LIFETIME_SECONDS; the
+    signature (HMAC-SHA256 under SECRET_KEY) binds all of it to the reviewer.
     """
-    nonce = secrets.token_urlsafe(_NONCE_BYTES)
-    return f"{nonce}.{_visit_signature(reviewer.id, nonce)}"
+    nonce, issued = secrets.token_urlsafe(_NONCE_BYTES), str(int(time.time()))
+    return f"{nonce}.{issued}.{_visit_signature(reviewer.id, scope, nonce, issued)}"
 
 
-def visit_of(token: Any, reviewer: Reviewer) -> str | None:
-    """The visit a token names if it was made for `reviewer`, else None (no visit).
+def visit_of(token: Any, reviewer: Reviewer, scope: str) -> str | None:
+    """The visit a token names if it was made for `reviewer` in `scope` and is not over,
+    else None (no visit).
 
-    A forged, mangled or another reviewer's token is simply no token: the read is logged.
+    A forged, mangled, expired or another reviewer's token is simply no token: the read is
+    logged.
     """
-    if not isinstance(token, str) or len(token) > 64 or token.count(".") != 1:
+    if not isinstance(token, str) or len(token) > 64 or token.count(".") != 2:
         return None
-    nonce, signature = token.split(".")
-    expected = _visit_signature(reviewer.id, nonce)
+    nonce, issued, signature = token.split(".")
+    if not nonce or not issued.isascii() or not issued.isdigit():
+        return None
+    expected = _visit_signature(reviewer.id, scope, nonce, issued)
     # As bytes: compare_digest refuses str with characters beyond ASCII, which a URL may hold.
-    if not nonce or not hmac.compare_digest(signature.encode(), expected.encode()):
+    if not hmac.compare_digest(signature.encode(), expected.encode()):
+        return None
+    if not 0 <= time.time() - int(issued) <= VISIT_LIFETIME_SECONDS:
         return None
     return nonce
 
 
 @contextlib.contextmanager
-def reading_in_visit(token: Any, reviewer: Reviewer) -> Iterator[str | None]:
+def reading_in_visit(token: Any, reviewer: Reviewer, scope: str) -> Iterator[str | None]:
     """Reads of files inside this block belong to the visit `token` names (if it is
-    `reviewer`'s), and are written to the history once per file in that visit.
+    `reviewer`'s, in `scope`: see `new_visit`), and are written to the history once per
+    file in that visit.
 
-    Yields the visit id, or None when the token is missing or not the reviewer's.
+    Yields the visit id, or None when the token is missing, not the reviewer's or over.
     """
-    visit = visit_of(token, reviewer)
+    visit = visit_of(token, reviewer, scope)
     reset = _current_visit.set(visit)
     try:
         yield visit
