@@ -8,7 +8,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 5000
-PYTEST_ARGS ?=
+# pytest-xdist: one worker per core, each with its own databases and tmp folders
+# (tests/conftest.py). loadfile keeps each file on one worker: the Redis tests of
+# tests/jobs/test_workers.py (one Redis database) never run at once, module fixtures are
+# built once. (pytest-xdist 3.8's loadgroup does not group under pytest 9.2.)
+# `make test PYTEST_ARGS=` runs in one process.
+PYTEST_ARGS ?= -n auto --dist loadfile
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
 

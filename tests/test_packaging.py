@@ -23,6 +23,8 @@ import pytest
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
+# One pytest-xdist worker runs them all, so the wheel is built and installed once (`installed`).
+pytestmark = pytest.mark.xdist_group("packaging")
 
 
 def _free_port() -> int:

@@ -19,6 +19,10 @@ from tests.notifications.conftest import text_part
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/6")
+# The Redis tests empty and count one database, so they must never run at once: under
+# pytest-xdist they stay in this one file (`--dist loadfile`, the Makefile's default); the
+# group says so to `--dist loadgroup` too.
+ONE_REDIS_AT_A_TIME = pytest.mark.xdist_group("redis")
 
 
 def wait_until(check, timeout: float = 30, what: str = "the worker") -> None:
@@ -51,6 +55,7 @@ def sent_events(app) -> int:
         return db.session.scalar(select(func.count()).where(Event.action == "notification_sent"))
 
 
+@ONE_REDIS_AT_A_TIME
 def test_a_redis_worker_sends_the_email_and_renders_a_preview(
     redis_broker, app, client, smtp, pdf_bytes
 ):
@@ -85,6 +90,7 @@ def test_a_redis_worker_sends_the_email_and_renders_a_preview(
     assert sent_events(app) == 1
 
 
+@ONE_REDIS_AT_A_TIME
 def test_four_redis_workers_given_one_notification_six_times_send_it_once(
     redis_broker, app, client, smtp
 ):

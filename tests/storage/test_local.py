@@ -78,6 +78,8 @@ def test_new_key_shape_and_uniqueness() -> None:
         None,
         42,
     ],
+    # Names, not the random values: pytest-xdist's workers must collect the same tests.
+    ids=["dashed", "upper", "short", "long", "traversal", "newline", "empty", "none", "int"],
 )
 def test_new_key_refuses_anything_but_uuid_hex(ticket: object) -> None:
     with pytest.raises(ValueError, match="32 lowercase hex"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
+from flask import current_app
 from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -14,6 +15,39 @@ from triage.secrets import hash_token, new_api_token
 from triage.tickets.information import clean_email, clean_text
 
 MIN_PASSWORD_LENGTH = 12
+# Werkzeug's scrypt default (N=2**15, r=8, p=1: about 100 ms a hash here), what production
+# always uses. The test suite sets PASSWORD_HASH_METHOD to a cheaper scrypt (tests/conftest.py)
+# so factories and sign-ins stay real hashing without costing 0.2 s a reviewer.
+PASSWORD_HASH_METHOD = "scrypt:32768:8:1"
+
+
+def password_hash_method() -> str:
+    """The Werkzeug hash method for new passwords: config PASSWORD_HASH_METHOD, else the
+    production default.
+
+    Raises ConfigError when TRIAGE_ENV=production asks for anything but scrypt with every
+    parameter (N, r, p) at least the default's: a weaker hash never reaches a real account.
+    """
+    method = current_app.config.get("PASSWORD_HASH_METHOD") or PASSWORD_HASH_METHOD
+    if current_app.config.get("TRIAGE_ENV") == "production" and not _at_least_default(method):
+        from config import ConfigError
+
+        raise ConfigError(
+            f"PASSWORD_HASH_METHOD={method!r} is weaker than {PASSWORD_HASH_METHOD!r}, "
+            "which TRIAGE_ENV=production requires at least"
+        )
+    return method
+
+
+def _at_least_default(method: str) -> bool:
+    name, *params = method.split(":")
+    _, *floor = PASSWORD_HASH_METHOD.split(":")
+    if name != "scrypt" or len(params) not in (0, len(floor)):
+        return False
+    try:
+        return all(int(p) >= int(f) for p, f in zip(params, floor, strict=False))
+    except ValueError:
+        return False
 
 
 def normalise_email(email: str) -> str:
@@ -57,7 +91,7 @@ def create_reviewer(email: str, name: str, role: str, password: str) -> Reviewer
         email=email,
         name=name,
         role=role,
-        password_hash=generate_password_hash(password),
+        password_hash=generate_password_hash(password, method=password_hash_method()),
         active=True,
     )
     db.session.add(reviewer)
@@ -77,8 +111,8 @@ def issue_token(email: str) -> tuple[Reviewer, str]:
 
 
 @cache
-def _dummy_hash() -> str:
-    return generate_password_hash("not a password anybody has")
+def _dummy_hash(method: str) -> str:
+    return generate_password_hash("not a password anybody has", method=method)
 
 
 def authenticate(email: str, password: str) -> Reviewer | None:
@@ -89,7 +123,7 @@ def authenticate(email: str, password: str) -> Reviewer | None:
     """
     reviewer = reviewer_by_email(email)
     if reviewer is None:
-        check_password_hash(_dummy_hash(), password)
+        check_password_hash(_dummy_hash(password_hash_method()), password)
         return None
     if not check_password_hash(reviewer.password_hash, password) or not reviewer.active:
         return None
