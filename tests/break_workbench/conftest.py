@@ -16,23 +16,14 @@ from tests.review.helpers import (  # noqa: F401 - fixtures
     page_token,
     reviewer,
     sign_in,
+    signed_in,
     submitted,
+    visit_urls,
 )
 
+browser = signed_in  # a test client signed in as a reviewer
+
 JSON = {"Accept": "application/json"}
-
-
-def browser(app, who):
-    """A test client signed in as reviewer `who` (an ApiReviewer)."""
-    client = app.test_client()
-    assert sign_in(client, who.email).status_code == 302
-    return client
-
-
-def visit_urls(page_html: str, evidence_id: str) -> list[str]:
-    """The picture URLs of one file on a rendered review page, with their visit token."""
-    urls = re.findall(rf'src="(/review/evidence/{evidence_id}[^"]*)"', page_html)
-    return [url.replace("&amp;", "&") for url in urls]
 
 
 def visit_token(page_html: str) -> str:

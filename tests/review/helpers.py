@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 import struct
 import uuid
 import zlib
@@ -227,6 +228,19 @@ def sign_in(client: FlaskClient, email: str, password: str = PASSWORD, next_url:
         f"/review/sign-in{query}",
         data={"email": email, "password": password, "csrf_token": csrf_token(page.text)},
     )
+
+
+def signed_in(app: Flask, who: Any) -> FlaskClient:
+    """A browser (test client) signed in on the pages as reviewer `who` (an ApiReviewer)."""
+    client = app.test_client()
+    assert sign_in(client, who.email).status_code == 302
+    return client
+
+
+def visit_urls(page_html: str, evidence_id: str) -> list[str]:
+    """The picture URLs of one file on a rendered review page, with their visit token."""
+    urls = re.findall(rf'src="(/review/evidence/{evidence_id}[^"]*)"', page_html)
+    return [url.replace("&amp;", "&") for url in urls]
 
 
 def page_token(client: FlaskClient, path: str) -> str:

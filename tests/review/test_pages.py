@@ -15,6 +15,7 @@ from tests.review.helpers import (
     page_token,
     png_bytes,
     sign_in,
+    signed_in,
     unique_pdf,
 )
 
@@ -22,9 +23,7 @@ from tests.review.helpers import (
 @pytest.fixture
 def browser(app, reviewer):
     """A browser signed in as `reviewer`."""
-    client = app.test_client()
-    assert sign_in(client, reviewer.email).status_code == 302
-    return client
+    return signed_in(app, reviewer)
 
 
 @pytest.fixture

@@ -13,24 +13,12 @@ from datetime import datetime
 
 import pytest
 
-from tests.review.helpers import evidence_ids, sign_in
+from tests.review.helpers import evidence_ids, signed_in, visit_urls
 from triage.timeutil import aware
 
 
 def _reads(reviewer, reference: str) -> list[dict]:
     return [e for e in reviewer.history(reference) if e["action"] == "evidence_read"]
-
-
-def _browser(app, who):
-    client = app.test_client()
-    assert sign_in(client, who.email).status_code == 302
-    return client
-
-
-def _visit_urls(page_html: str, evidence_id: str) -> list[str]:
-    """The picture URLs of one file on a rendered review page, with their visit token."""
-    urls = re.findall(rf'src="(/review/evidence/{evidence_id}[^"]*)"', page_html)
-    return [url.replace("&amp;", "&") for url in urls]
 
 
 @pytest.fixture
@@ -42,10 +30,10 @@ def held(reviewer, submitted):
 
 
 def test_the_pictures_of_one_visit_are_one_read_per_file(app, reviewer, held):
-    browser = _browser(app, reviewer)
+    browser = signed_in(app, reviewer)
     card = evidence_ids(held)["card_front"]
     page = browser.get(f"/review/tickets/{held.reference}")
-    urls = _visit_urls(page.text, card)
+    urls = visit_urls(page.text, card)
     assert urls and all("visit=" in url for url in urls)
     assert _reads(reviewer, held.reference) == []  # the page itself reads nothing
     for _ in range(5):
@@ -58,7 +46,7 @@ def test_the_pictures_of_one_visit_are_one_read_per_file(app, reviewer, held):
     assert reads[0]["actor"] == f"reviewer:{reviewer.email}"
     # Another visit (the page opened again) is another read.
     again = browser.get(f"/review/tickets/{held.reference}")
-    new_url = _visit_urls(again.text, card)[0]
+    new_url = visit_urls(again.text, card)[0]
     assert new_url != urls[0]
     browser.get(new_url)
     browser.get(new_url)
@@ -69,24 +57,24 @@ def test_the_pictures_of_one_visit_are_one_read_per_file(app, reviewer, held):
 
 
 def test_each_file_of_a_visit_is_read_once(app, reviewer, held):
-    browser = _browser(app, reviewer)
+    browser = signed_in(app, reviewer)
     browser.get(f"/review/tickets/{held.reference}")  # starts the PDF's page previews
     page = browser.get(f"/review/tickets/{held.reference}").text
     ids = evidence_ids(held)
-    assert all(_visit_urls(page, evidence_id) for evidence_id in ids.values())
+    assert all(visit_urls(page, evidence_id) for evidence_id in ids.values())
     for evidence_id in ids.values():
-        for url in _visit_urls(page, evidence_id) * 3:
+        for url in visit_urls(page, evidence_id) * 3:
             assert browser.get(url).status_code == 200
     reads = _reads(reviewer, held.reference)
     assert sorted(r["details"]["evidence_id"] for r in reads) == sorted(ids.values())
 
 
 def test_another_reviewers_token_does_not_silence_the_log(app, reviewer, lead, held):
-    mine = _browser(app, reviewer)
+    mine = signed_in(app, reviewer)
     card = evidence_ids(held)["card_front"]
-    url = _visit_urls(mine.get(f"/review/tickets/{held.reference}").text, card)[0]
+    url = visit_urls(mine.get(f"/review/tickets/{held.reference}").text, card)[0]
     mine.get(url)
-    theirs = _browser(app, lead)
+    theirs = signed_in(app, lead)
     for _ in range(3):
         assert theirs.get(url).status_code == 200  # the picture, but no visit for them
     reads = _reads(reviewer, held.reference)
@@ -103,9 +91,9 @@ def test_another_reviewers_token_does_not_silence_the_log(app, reviewer, lead, h
 
 
 def test_downloads_and_the_api_are_logged_every_time(app, reviewer, held):
-    browser = _browser(app, reviewer)
+    browser = signed_in(app, reviewer)
     card = evidence_ids(held)["card_front"]
-    url = _visit_urls(browser.get(f"/review/tickets/{held.reference}").text, card)[0]
+    url = visit_urls(browser.get(f"/review/tickets/{held.reference}").text, card)[0]
     token = re.search(r"visit=([^&]+)", url).group(1)
     for _ in range(3):
         # A download is a copy leaving the page: even with the token, each one counts.
@@ -130,9 +118,9 @@ def test_a_read_in_a_visit_still_extends_the_lease(app, reviewer, held):
             ).one()
             return aware(ticket.claim_expires_at)
 
-    browser = _browser(app, reviewer)
+    browser = signed_in(app, reviewer)
     card = evidence_ids(held)["card_front"]
-    url = _visit_urls(browser.get(f"/review/tickets/{held.reference}").text, card)[0]
+    url = visit_urls(browser.get(f"/review/tickets/{held.reference}").text, card)[0]
     browser.get(url)
     first = expires()
     browser.get(url)  # not logged again, but it is activity
@@ -141,11 +129,11 @@ def test_a_read_in_a_visit_still_extends_the_lease(app, reviewer, held):
 
 
 def test_the_history_shows_the_visit_nowhere_and_groups_the_reads(app, reviewer, held):
-    browser = _browser(app, reviewer)
+    browser = signed_in(app, reviewer)
     browser.get(f"/review/tickets/{held.reference}")  # starts the PDF's page previews
     page = browser.get(f"/review/tickets/{held.reference}").text
     for evidence_id in evidence_ids(held).values():
-        browser.get(_visit_urls(page, evidence_id)[0])
+        browser.get(visit_urls(page, evidence_id)[0])
     page = browser.get(f"/review/tickets/{held.reference}").text
     history = page[page.index('id="history"') :]
     assert "visit:" not in history

@@ -13,7 +13,7 @@ from html import unescape
 
 import pytest
 
-from tests.review.helpers import evidence_ids, page_token, sign_in
+from tests.review.helpers import evidence_ids, page_token, signed_in
 from triage.evidence.reasons import REASON_LABELS
 
 JSON = {"Accept": "application/json"}
@@ -22,9 +22,7 @@ JSON = {"Accept": "application/json"}
 @pytest.fixture
 def desk(app, reviewer):
     """A browser signed in as `reviewer`."""
-    client = app.test_client()
-    assert sign_in(client, reviewer.email).status_code == 302
-    return client
+    return signed_in(app, reviewer)
 
 
 @pytest.fixture
