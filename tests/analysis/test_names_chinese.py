@@ -95,9 +95,16 @@ def test_pinyin_spellings() -> None:
     assert pinyin_spellings("\U000f0000") == set()  # a private-use character
 
 
-def test_many_readings_are_bounded() -> None:
-    # Seven characters of two to three readings each: the count stays bounded, and the
-    # first characters (the surname) keep every reading.
-    spellings = pinyin_spellings("单曾区仇朴查解")
-    assert 1 < len(spellings) <= 256
-    assert {s[:4] for s in spellings} >= {"shan", "chan"}
+def test_only_the_usual_reading_and_the_surnames_count() -> None:
+    # The surname (first character) is read as pypinyin reads it in the name and as a
+    # surname; every other character has its usual reading only: 单 is not CHAN, 曾 in
+    # the given name is not ZENG.
+    assert pinyin_spellings("单曾区仇朴查解") == {"dancengquchoupuchajie", "shancengquchoupuchajie"}
+    assert pinyin_spellings("尉遲恭") == {"weichigong", "yuchigong"}  # a compound surname
+    assert pinyin_spellings("吕吕") == {
+        a + b for a in ("lyu", "lu", "lv") for b in ("lyu", "lu", "lv")
+    }
+    # Rare readings of common surnames do not make another surname: 王 is not YU.
+    assert not names_match("王伟", "YU<<WEI")
+    assert not names_match("沈伟", "CHEN<<WEI")
+    assert names_match("沈伟", "SHEN<<WEI")

@@ -234,6 +234,21 @@ def test_page_hash_is_4096_bits_and_blank_pages_have_none() -> None:
     assert near_threshold("0" * 16) == NEAR_IDENTICAL
 
 
+def test_a_page_of_solid_blocks_has_no_hash() -> None:
+    # Two grey cards photocopied one above the other: the ink is two solid blocks, the
+    # cards' printing is inside them, and every such page would hash alike (to ~20 bits of
+    # 4,096 set, the rest coefficients at zero): no hash rather than one matching strangers.
+    page = Image.new("RGB", (1240, 1754), "white")
+    page.paste((110, 100, 115), (150, 200, 1010, 740))
+    page.paste((120, 110, 125), (150, 1000, 1010, 1540))
+    assert page_hash(page) is None
+    # The same cards moved apart: coefficients no longer zero, still solid ink.
+    page.paste((255, 255, 255), (0, 0, 1240, 1754))
+    page.paste((110, 100, 115), (60, 200, 920, 740))
+    page.paste((120, 110, 125), (300, 1000, 1160, 1540))
+    assert page_hash(page) is None
+
+
 def _png_of_text() -> bytes:
     from PIL import ImageDraw
 

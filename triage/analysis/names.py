@@ -16,12 +16,16 @@ characters". So names are compared after normalising what a person cannot be bla
 - Chinese (and other CJK) names are compared without spaces ("张 三" is "张三");
 - a name written in Han characters alone, compared with one in another script (a passport's
   MRZ: `ZHANG<<WEI`), is compared through its toneless pinyin (pypinyin): 张伟 and 張偉 are
-  ZHANGWEI. Every reading of every character counts, since a surname's reading is often
-  not the common one (曾 ZENG, 单 SHAN, 区 OU, 仇 QIU); ü may be spelled YU (as Chinese
-  passports do), U or V. The pinyin is one word in the Han order (surname first), so the
-  other name's words may still come in any order. Two Han names are compared as
-  characters (through pinyin 张伟 and 章玮 would be one name), and a name mixing Han with
-  other letters, or with a character pypinyin has no reading for, is compared as it is.
+  ZHANGWEI. Each character is read as pypinyin reads it in the name's context (its usual
+  reading), and the surname (the first character, or the first two of a compound surname
+  such as 欧阳) also as it is read as a surname, which is often not the usual reading
+  (曾 ZENG, 单 SHAN, 区 OU, 仇 QIU: `_SURNAME_READINGS`). Every reading pypinyin knows
+  would be too many: 王 WANG would also be YU, 沈 SHEN CHEN, so unrelated surnames
+  matched. ü may be spelled YU (as Chinese passports do), U or V. The pinyin is one word
+  in the Han order (surname first), so the other name's words may still come in any
+  order. Two Han names are compared as characters (through pinyin 张伟 and 章玮 would be
+  one name), and a name mixing Han with other letters, or with a character pypinyin has
+  no reading for, is compared as it is.
 
 Pure: no Flask.
 """
@@ -47,10 +51,30 @@ _DROPPED = re.compile("['\u2019\u2018`\u00b4.\u02bc]")
 _SEPARATORS = re.compile("[\\s\\-\u2010\u2011\u2012\u2013\u2014,<_/]+")
 # Words compared in every order up to this many (6! = 720 joins); beyond, sorted words.
 _MAX_PERMUTED = 6
-# Pinyin spellings of one Han name at most: a character whose readings would take the
-# count over this keeps only its first (most common) reading. A name of four characters
-# with three readings each is 81.
+# Pinyin spellings of one Han name at most: a character whose spellings would take the
+# count over this keeps only its first (the usual one). Only ü (three spellings) and the
+# surname multiply them.
 _MAX_READINGS = 256
+# Surnames read otherwise than pypinyin's usual reading of the character (lazy_pinyin:
+# 曾 is "ceng", 单 "dan", 区 "qu"), Simplified and Traditional. Source: the surname
+# readings commonly given for these characters (as in Wiktionary's "surname" senses of each
+# character), each checked to be one of pypinyin's heteronyms for the character, and kept
+# only where it differs from the usual reading (车 CHE, 教 JIAO are usual: left out).
+# The compound surnames of 《百家姓》 are listed although lazy_pinyin reads them right as a
+# phrase, so that their reading does not depend on the given name that follows (and in
+# Traditional it does not: 尉遲 is "weichi", 萬俟 "wanqi").
+_SURNAME_READINGS: dict[str, tuple[str, ...]] = {
+    "曾": ("zeng",), "单": ("shan",), "單": ("shan",), "区": ("ou",), "區": ("ou",),
+    "仇": ("qiu",), "朴": ("piao",), "查": ("zha",), "解": ("xie",),
+    "盖": ("ge",), "蓋": ("ge",), "乐": ("yue",), "樂": ("yue",), "缪": ("miao",),
+    "繆": ("miao",), "翟": ("zhai",), "覃": ("qin",), "种": ("chong",), "種": ("chong",),
+    "秘": ("bi",), "折": ("she",), "召": ("shao",), "员": ("yun",), "員": ("yun",),
+    "能": ("nai",), "繁": ("po",), "句": ("gou",), "阚": ("kan",),
+    "尉迟": ("yuchi",), "尉遲": ("yuchi",), "万俟": ("moqi",), "萬俟": ("moqi",),
+    "长孙": ("zhangsun",), "長孫": ("zhangsun",), "欧阳": ("ouyang",), "歐陽": ("ouyang",),
+    "司马": ("sima",), "司馬": ("sima",), "诸葛": ("zhuge",), "諸葛": ("zhuge",),
+    "上官": ("shangguan",),
+}  # fmt: skip
 # How pinyin's ü (pypinyin writes "v": lv, nve) is spelled in Latin letters: YU on Chinese
 # passports (吕 LYU), and U or V on older ones.
 _U_UMLAUT = ("yu", "u", "v")
@@ -77,43 +101,47 @@ def _is_han(ch: str) -> bool:
     return _is_cjk(ch) and not (0x3040 <= code <= 0x30FF or 0xAC00 <= code <= 0xD7AF)
 
 
-@functools.lru_cache(maxsize=4096)
-def _readings(ch: str) -> tuple[str, ...]:
-    """The toneless pinyin readings of one Han character (pypinyin, every heteronym), ü
-    spelled every way of `_U_UMLAUT`; () when pypinyin knows none. One character at a
-    time, never as a phrase: the phrase dictionary would pick one reading where a name
-    needs all of them."""
-    # Imported here: only a Han name against a Latin one needs pypinyin's tables.
-    from pypinyin import Style, pinyin
+def _spelled_u(syllable: str) -> tuple[str, ...]:
+    """A toneless syllable with pypinyin's "v" (ü) spelled every way of `_U_UMLAUT`."""
+    if "v" not in syllable:
+        return (syllable,)
+    return tuple(syllable.replace("v", u) for u in _U_UMLAUT)
 
-    # [[reading, ...]] for one character; [] ("ignore") when it has none.
-    answer = pinyin(ch, style=Style.NORMAL, heteronym=True, errors="ignore")
-    found: dict[str, None] = {}  # ordered: pypinyin's most common reading first
-    for spelled in answer[0] if answer else ():
-        if "v" in spelled:
-            found |= dict.fromkeys(spelled.replace("v", u) for u in _U_UMLAUT)
-        elif spelled:
-            found[spelled] = None
-    return tuple(found)
+
+@functools.lru_cache(maxsize=4096)
+def _han_spellings(chars: str) -> frozenset[str]:
+    """`pinyin_spellings` of a run of Han characters (no separators)."""
+    # Imported here: only a Han name against a Latin one needs pypinyin's tables.
+    from pypinyin import Style, lazy_pinyin
+
+    # The usual reading of each character in the name's context (the phrase dictionary);
+    # a character with none is dropped ("ignore"), so the count tells.
+    usual = lazy_pinyin(chars, style=Style.NORMAL, errors="ignore")
+    if len(usual) != len(chars) or not all(usual):
+        return frozenset()
+    # The surname (a compound one's two characters as one): its usual reading and its
+    # readings as a surname; then each given-name character's usual reading.
+    length = 2 if chars[:2] in _SURNAME_READINGS else 1
+    surname = "".join(usual[:length])
+    found = list(dict.fromkeys((*_spelled_u(surname), *_SURNAME_READINGS.get(chars[:length], ()))))
+    for syllable in usual[length:]:
+        readings = _spelled_u(syllable)
+        if len(found) * len(readings) > _MAX_READINGS:
+            readings = readings[:1]
+        found = [s + r for s in found for r in readings]
+    return frozenset(found)
 
 
 def pinyin_spellings(name: str) -> set[str]:
     """The toneless pinyin of a name written in Han characters alone, as one word per
-    combination of the characters' readings ("张伟" → {"zhangwei"}); an empty set when the
-    name has anything else (Latin letters, kana) or a character without a reading.
-    Separators (spaces, hyphens, the MRZ filler) are left out, as in `words`."""
+    combination of readings ("张伟" → {"zhangwei"}; "单伟" → {"danwei", "shanwei"}): each
+    character's usual reading in the name, and the surname's readings as a surname; an
+    empty set when the name has anything else (Latin letters, kana) or a character without
+    a reading. Separators (spaces, hyphens, the MRZ filler) are left out, as in `words`."""
     chars = "".join(words(name))
     if not chars or not all(_is_han(ch) for ch in chars):
         return set()
-    spellings = [""]
-    for ch in chars:
-        readings = _readings(ch)
-        if not readings:
-            return set()
-        if len(spellings) * len(readings) > _MAX_READINGS:
-            readings = readings[:1]
-        spellings = [s + r for s in spellings for r in readings]
-    return set(spellings)
+    return set(_han_spellings(chars))
 
 
 def _strip_accents(text: str) -> str:

@@ -22,7 +22,10 @@ tests/analysis/test_phash_pdf.py's `measure` (seeds 5 and 11, 16 statements of o
 each, half of them sharing every transaction's description and the row count, and 3
 re-saves of each): different statements were 490-1,383 bits apart (5th percentile
 639-655), re-saves 222-378 (95th percentile 358-367). 430 sits in the gap, nearer the
-re-saves: 0 false positives in 240 pairs, recall 96 of 96. Not covered: a skewed scan
+re-saves: 0 false positives in 240 pairs, recall 96 of 96. A page with no signal to hash
+has no hash (None: never compared): a blank page, a page whose ink is mostly solid blocks
+(cards photocopied onto a page), a hash with coefficients at zero or too few bits set or
+unset (`featureless`); no statement of the calibration lost its hash. Not covered: a skewed scan
 (PAGE_NEAR_IDENTICAL's comment) and a statement photographed by a phone (a photo: the
 64-bit hash). Pure: no Flask.
 """
@@ -60,6 +63,22 @@ def hamming(a: str, b: str) -> int:
     if len(a) != len(b):
         raise ValueError("hashes of different lengths")
     return (int(a, 16) ^ int(b, 16)).bit_count()
+
+
+# A flat picture's hash has only its first bit set (the mean): such hashes match each
+# other whatever the pictures were. A hash with at most 1/16 of its bits set (or unset) is
+# taken as flat: 4 of a photo's 64 (as before pages were hashed), 256 of a page's 4,096
+# (a page of two card scans sets ~20, and every page of that layout the same ones:
+# tests/break_workbench/test_pdf_pages_of_pictures.py; statements set about half).
+FEATURELESS_SHARE = 16
+
+
+def featureless(hash_hex: str) -> bool:
+    """Whether a hash (of any length, in hex digits) has at most 1/FEATURELESS_SHARE of its
+    bits set, or of them unset: a flat picture, never reported as a near-duplicate."""
+    bits = len(hash_hex) * 4
+    margin = bits // FEATURELESS_SHARE
+    return not margin < int(hash_hex, 16).bit_count() < bits - margin
 
 
 def near_identical(a: str, b: str, threshold: int = NEAR_IDENTICAL) -> bool:
@@ -104,12 +123,29 @@ _BOX_SHARE = 0.01
 # bits from its original: 12 of 16 found. A crooked re-scan is missed more often than not
 # past that; deskewing before the hash would be the next step.
 PAGE_NEAR_IDENTICAL = 430
+# A page whose ink is solid blocks (a photocopy of an ID card's front and back: the whole
+# card darker than the paper) has no text left to hash: its DCT is the blocks' outline,
+# and pages of one layout hash alike whatever the cards show (tests/break_workbench/
+# test_pdf_pages_of_pictures.py: two customers' card scans 0 bits apart). Measured on the
+# 5 x 5 (at 150 dpi; scaled with the page's width) erosion of the ink: statements keep
+# 52-68 % of their ink (the header band is solid), a page of two card scans 98.8 %, a
+# grainy photo 0 %. Past 90 % the page has no hash.
+_SOLID_SHARE = 0.9
+_SOLID_WIDTH = 250  # the page's width over the erosion's side: 5 px at 150 dpi on A4
+# A coefficient this small against the largest is zero but for rounding: its sign is
+# noise shared by every page whose ink is aligned alike (two blocks one above the other
+# leave 99 % of the 64 x 64 at zero). A hash with more than 1/FEATURELESS_SHARE of its
+# bits from such coefficients carries no signal (statements: none).
+_ZERO_COEFFICIENT = 1e-6
 
 
 def page_hash(image: Image.Image) -> str | None:
     """The 4,096-bit hash of a rendered page's ink, as 1,024 lower-case hex digits; None for
-    a page with no ink (blank: every blank page would match every other)."""
+    a page with no ink (blank: every blank page would match every other), and for one whose
+    hash would carry no signal: ink that is mostly solid blocks (`_SOLID_SHARE`), or
+    too many coefficients at zero (`_ZERO_COEFFICIENT`), or a `featureless` hash."""
     import scipy.fft
+    import scipy.ndimage
 
     grey = np.asarray(image.convert("L"), dtype=np.float32)
     paper = float(np.percentile(grey, 90))
@@ -119,12 +155,20 @@ def page_hash(image: Image.Image) -> str | None:
     if rows.size < 2 or columns.size < 2:
         return None
     box = (int(columns[0]), int(rows[0]), int(columns[-1]) + 1, int(rows[-1]) + 1)
+    side = max(3, round(ink.shape[1] / _SOLID_WIDTH))
+    solid = scipy.ndimage.binary_erosion(ink, np.ones((side, side), dtype=bool))
+    if solid.sum() > _SOLID_SHARE * ink.sum():
+        return None
     page = Image.fromarray(ink.astype(np.uint8) * 255).crop(box)
     page = page.resize((PAGE_SIDE, PAGE_SIDE), Image.Resampling.LANCZOS)
     coefficients = scipy.fft.dctn(np.asarray(page, dtype=np.float64), norm="ortho")
-    bits = (coefficients[:_PAGE_FREQUENCIES, :_PAGE_FREQUENCIES] > 0).flatten()
-    value = int("".join("1" if b else "0" for b in bits), 2)
-    return f"{value:0{PAGE_HASH_BITS // 4}x}"
+    kept = coefficients[:_PAGE_FREQUENCIES, :_PAGE_FREQUENCIES].flatten()
+    zero = np.abs(kept) < _ZERO_COEFFICIENT * float(np.abs(kept).max())
+    if zero.sum() > PAGE_HASH_BITS // FEATURELESS_SHARE:
+        return None
+    value = int("".join("1" if b else "0" for b in kept > 0), 2)
+    hash_hex = f"{value:0{PAGE_HASH_BITS // 4}x}"
+    return None if featureless(hash_hex) else hash_hex
 
 
 def near_threshold(hash_hex: str) -> int:

@@ -64,9 +64,6 @@ ANALYSED_TYPES = IMAGE_TYPES | {PDF_TYPE}
 # the newest 20,000 only (a BK-tree, or nine exact-match bands of the 64 bits, would
 # make it sub-linear: a new column and migration).
 NEAR_DUPLICATE_WINDOW = 20_000
-# A flat picture's hash has only its first bit set (the mean): such hashes match each
-# other whatever the pictures were, so they are never reported as near-duplicates.
-FEATURELESS_BITS = 4
 # The masked preview of a card photo is stored as a "page" the preview renderer never
 # reaches (triage.review.preview.MAX_PAGES is 30): it shares the file's derived-object
 # prefix, so it goes with the file (removal, retention purge) and the orphan sweep keeps
@@ -255,9 +252,11 @@ def _read(work: _Work) -> bytes:
 
 def featureless(hash_hex: str) -> bool:
     """A hash with (almost) no bits set, or all of them: a flat picture (a blank page, a
-    one-colour placeholder), which every other flat picture resembles."""
-    bits = len(hash_hex) * 4
-    return not FEATURELESS_BITS < int(hash_hex, 16).bit_count() < bits - FEATURELESS_BITS
+    one-colour placeholder), which every other flat picture resembles; the rule, for
+    hashes of any length, is `triage.analysis.phash.featureless`'s."""
+    from triage.analysis import phash as phash_module
+
+    return phash_module.featureless(hash_hex)
 
 
 def _near_duplicate(work: _Work, analysis: Analysis) -> dict[str, Any] | None:
