@@ -99,7 +99,7 @@ def blur_sweep(seed: int) -> list[tuple[float, str]]:
         for base in bases:
             sample = S.blur(base, radius) if radius else base
             measures, _ = quality.assess(S.jpeg(S.photographed(sample.image, rng)))
-            values.append(f"{measures.sharpness:.0f}")
+            values.append("flat" if measures.sharpness is None else f"{measures.sharpness:.0f}")
         rows.append((radius, " / ".join(values)))
     return rows
 

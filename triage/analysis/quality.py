@@ -35,6 +35,9 @@ READ_SIDE = 2048
 # statements up to 300, sharp cards with glare from 320).
 BLUR_VARIANCE = 200.0
 TILE = 64
+# A tile whose response varies less than this holds nothing: blank paper in a rendered PDF
+# page measures 0, and a photo's sensor noise, however blurred, far above it.
+EMPTY_TILE_VARIANCE = 0.01
 SHARP_PERCENTILE = 95
 # Near-white: a grey level at or above this is saturated (JPEG noise keeps clipped areas
 # a few levels under 255).
@@ -76,7 +79,7 @@ class Measures:
     """What `measure` found. Units: variance of 8-bit grey, shares of the picture (0-1),
     grey levels (0-255), pixels."""
 
-    sharpness: float
+    sharpness: float | None  # None: a flat picture, nothing to judge
     laplacian_variance: float
     glare_share: float
     brightness: float
@@ -143,8 +146,15 @@ def normalised_grey(image: Image.Image, side: int = NORMAL_SIDE) -> np.ndarray:
 
 def _stretched(grey: np.ndarray) -> np.ndarray | None:
     """Grey levels stretched so the darkest 1 % is 0 and the brightest 1 % is 255; None
-    for a flat picture."""
+    for a flat picture.
+
+    A page with less than 1 % ink (a short letter, a statement of a few lines) has both
+    percentiles at the paper's white: it is stretched between its own darkest and
+    brightest levels instead, rather than read as flat and so as blurred.
+    """
     low, high = np.percentile(grey, (1, 99))
+    if high - low < 1:
+        low, high = float(grey.min()), float(grey.max())
     if high - low < 1:
         return None
     return (grey - low) * (255.0 / (high - low))
@@ -158,7 +168,7 @@ def laplacian_variance(grey: np.ndarray) -> float:
     return 0.0 if stretched is None else float(ndimage.laplace(stretched).var())
 
 
-def sharpness(grey: np.ndarray) -> float:
+def sharpness(grey: np.ndarray) -> float | None:
     """How sharp the detailed parts of the picture are: the variance of the Laplacian
     (of a Gaussian of 1 pixel) in tiles of `TILE` pixels, the SHARP_PERCENTILE-th
     percentile of the tiles.
@@ -171,16 +181,25 @@ def sharpness(grey: np.ndarray) -> float:
       blurred pictures overlaps sharp ones, this one does not.
     - Tiles: a card on a desk is mostly flat colour; the document's text is where
       sharpness shows, so the measure is taken where detail is (the top 5 % of tiles).
+    - A sparse page (text on fewer than 5 % of the tiles) is measured on the tiles that
+      hold anything: blank paper is not blur.
+
+    None for a flat picture (one grey level, a blank page): nothing to judge, not blurry.
     """
     stretched = _stretched(grey)
     if stretched is None:
-        return 0.0
+        return None
     response = ndimage.gaussian_laplace(stretched, 1.0)
     rows, cols = (response.shape[0] // TILE) * TILE, (response.shape[1] // TILE) * TILE
     if rows == 0 or cols == 0:  # smaller than one tile
         return float(response.var())
     tiles = response[:rows, :cols].reshape(rows // TILE, TILE, cols // TILE, TILE)
     variances = tiles.swapaxes(1, 2).reshape(-1, TILE * TILE).var(axis=1)
+    holding = variances[variances > EMPTY_TILE_VARIANCE]
+    if holding.size == 0:
+        return None
+    if holding.size < variances.size * (100 - SHARP_PERCENTILE) / 100:
+        variances = holding  # a photo's noise fills every tile: only pages get here
     return float(np.percentile(variances, SHARP_PERCENTILE))
 
 
@@ -225,7 +244,7 @@ def measure(image: Image.Image, width: int | None = None, height: int | None = N
     pixels when `image` was decoded smaller (default: the image's own)."""
     grey = normalised_grey(image)
     return Measures(
-        sharpness=round(sharpness(grey), 1),
+        sharpness=None if (sharp := sharpness(grey)) is None else round(sharp, 1),
         laplacian_variance=round(laplacian_variance(grey), 1),
         glare_share=round(glare_share(grey), 4),
         brightness=round(float(grey.mean()), 1),
@@ -246,7 +265,7 @@ def findings(measures: Measures, *, judge_resolution: bool = True) -> list[Quali
     `judge_resolution=False` for a PDF page, whose pixels are our rendering's.
     """
     found: list[QualityFinding] = []
-    if measures.sharpness < BLUR_VARIANCE:
+    if measures.sharpness is not None and measures.sharpness < BLUR_VARIANCE:
         found.append(
             QualityFinding(
                 "blurry",

@@ -102,18 +102,22 @@ def _word(value: Any) -> Any:
     return value
 
 
+# An empty query value is no answer, as an unanswered field of the page's form sends it.
+Unanswered = Annotated[Literal[""], Field(description="no answer yet")]
+
+
 class RequirementsQuery(Body):
     """`GET /requirements`: the facts, as words in the query string."""
 
     rules_schema: ClassVar = FACT_RULES
 
     type: TicketType
-    customer_type: Annotated[CustomerType | None, NO_DEFAULT_SHOWN] = None
-    real_name_auth: Annotated[RealNameAuth | None, NO_DEFAULT_SHOWN] = None
-    account_type: Annotated[AccountType | None, NO_DEFAULT_SHOWN] = None
-    card_added: Annotated[StrictBool | None, NO_DEFAULT_SHOWN] = None
-    payments_made: Annotated[StrictBool | None, NO_DEFAULT_SHOWN] = None
-    enterprise_in_china: Annotated[StrictBool | None, NO_DEFAULT_SHOWN] = None
+    customer_type: Annotated[CustomerType | Unanswered | None, NO_DEFAULT_SHOWN] = None
+    real_name_auth: Annotated[RealNameAuth | Unanswered | None, NO_DEFAULT_SHOWN] = None
+    account_type: Annotated[AccountType | Unanswered | None, NO_DEFAULT_SHOWN] = None
+    card_added: Annotated[StrictBool | Unanswered | None, NO_DEFAULT_SHOWN] = None
+    payments_made: Annotated[StrictBool | Unanswered | None, NO_DEFAULT_SHOWN] = None
+    enterprise_in_china: Annotated[StrictBool | Unanswered | None, NO_DEFAULT_SHOWN] = None
 
     @field_validator("*", mode="before")
     @classmethod
