@@ -70,8 +70,11 @@ db-upgrade: install
 
 # The app and, beside it, one Celery worker with the beat scheduler on the embedded broker
 # (a SQLite file in instance/, no Redis; CELERY_BROKER_URL names another). Ctrl-C stops both.
+# Links in emails point where this app listens unless PUBLIC_URL says otherwise; the worker
+# writes the emails, so it gets the same address.
 run: db-upgrade
-	@$(BIN)/celery -A wsgi.celery worker --beat --loglevel=INFO --concurrency=2 & worker=$$!; \
+	@export PUBLIC_URL="$${PUBLIC_URL:-http://$(HOST):$(PORT)}"; \
+	$(BIN)/celery -A wsgi.celery worker --beat --loglevel=INFO --concurrency=2 & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 $$worker 2>/dev/null || break; sleep 1; done; kill -9 $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
 

@@ -23,6 +23,12 @@ def test_accept_language_chooses_when_nothing_else_does(client):
     assert lang_of(client.get("/", headers={"Accept-Language": "zh-CN,zh;q=0.9"})) == "zh-Hans"
     assert lang_of(client.get("/", headers={"Accept-Language": "es-CL,es;q=0.9"})) == "es"
     assert lang_of(client.get("/", headers={"Accept-Language": "fr-FR"})) == "en"
+    # A browser that names only a region's tag (issue 13's newcomer: zh-CN alone gave English).
+    for tag in ("zh-CN", "zh-TW", "zh-SG", "zh", "zh-Hans-CN"):
+        assert lang_of(client.get("/", headers={"Accept-Language": tag})) == "zh-Hans", tag
+    assert lang_of(client.get("/", headers={"Accept-Language": "fr, es;q=0.5"})) == "es"
+    assert lang_of(client.get("/", headers={"Accept-Language": "es;q=0, zh-CN;q=0.4"})) == "zh-Hans"
+    assert lang_of(client.get("/", headers={"Accept-Language": "*"})) == "en"
 
 
 def test_the_cookie_beats_accept_language(client):

@@ -76,9 +76,14 @@ def select_locale() -> str:
         chosen = normalise(value)
         if chosen:
             return chosen
-    # Werkzeug falls back to the primary subtag, so zh-CN and zh-TW find zh-Hans, es-CL es.
-    best = request.accept_languages.best_match(list(_TAGS.values()))
-    return next((code for code, tag in _TAGS.items() if tag == best), DEFAULT)
+    # Each tag the browser sends, best first, through our spellings: zh-CN, zh-SG, zh-TW and
+    # zh all find zh_Hans, es-CL es. (Werkzeug's best_match falls back from zh-CN to zh,
+    # which does not match zh-Hans, so a browser sending only zh-CN got English.)
+    for tag, quality in request.accept_languages:
+        chosen = normalise(tag) if quality > 0 and tag != "*" else None
+        if chosen:
+            return chosen
+    return DEFAULT
 
 
 def current_language() -> str:
