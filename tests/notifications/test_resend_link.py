@@ -141,3 +141,29 @@ def test_the_page_asks_for_reference_and_address_with_csrf_and_says_the_same_thi
     assert "a new private link is on its way" in answers[0].text
     assert len(smtp.wait_for(2)) == 2
     assert smtp.messages[-1]["To"] == "owner@example.com"
+
+
+def test_a_new_code_also_ends_every_browser_the_old_one_opened(app, client, make_ticket, smtp):
+    """Someone who may have the old code is out once the new link is sent, on any device."""
+    ticket = make_ticket()
+    smtp.wait_for(1)
+    browser = app.test_client()  # a device that opened the ticket with the old code
+    page = browser.get("/resume")
+    browser.post(
+        "/resume",
+        data={
+            "reference": ticket.reference,
+            "code": ticket.token,
+            "csrf_token": csrf_token(page.text),
+        },
+    )
+    assert browser.get(f"/tickets/{ticket.reference}").status_code == 200
+
+    assert (
+        resend(client, ticket.reference, {"contact_email": "owner@example.com"}).status_code == 202
+    )
+    smtp.wait_for(2)
+    again = browser.get(f"/tickets/{ticket.reference}")
+    assert again.status_code == 302 and "/resume" in again.headers["Location"]
+    new_code = CODE.search(text_part(smtp.messages[-1])).group(1)
+    assert opens(client, ticket.reference, new_code)  # the new link still opens it

@@ -112,3 +112,12 @@ def revoke_grants(tokens: list[str]) -> None:
     if tokens:
         hashes = [hash_token(t) for t in tokens]
         db.session.execute(delete(TicketGrant).where(TicketGrant.token_hash.in_(hashes)))
+
+
+def revoke_ticket_grants(ticket_id: str) -> int:
+    """End every browser's access to one ticket (a new access code replaced the old one:
+    whoever opened it with the old code must type the new one). Returns how many ended."""
+    return db.session.execute(
+        delete(TicketGrant).where(TicketGrant.ticket_id == ticket_id),
+        execution_options={"synchronize_session": False},
+    ).rowcount

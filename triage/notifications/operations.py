@@ -272,6 +272,13 @@ def _mark_sent(notification_id: int, worker: str, new_code: str | None, message_
             .values(access_token_hash=hash_code(new_code)),
             execution_options=_NO_SYNC,
         )
+        # And every browser that opened the ticket with the old code: a customer who asks
+        # for a new link because someone else may have the code wants them out too.
+        from triage.grants.operations import revoke_ticket_grants
+
+        ended = revoke_ticket_grants(row.ticket_id)
+        if ended:
+            record(row.ticket_id, SYSTEM, "devices_signed_out", devices=ended)
     marked = db.session.execute(
         update(Notification)
         .where(Notification.id == notification_id, Notification.claimed_by == worker)
