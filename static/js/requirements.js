@@ -15,6 +15,28 @@
   try {
     WORDS = JSON.parse(document.getElementById("requirements-words").textContent);
   } catch (e) { WORDS = { labels: {} }; }
+  // The API's own "these answers are required when…" rules (its JSON Schema `allOf` of
+  // if/then, in data-required-facts): asking before they hold only earns a 400.
+  var RULES = [];
+  try {
+    RULES = JSON.parse(form.dataset.requiredFacts || "[]");
+  } catch (e) { RULES = []; }
+
+  function matches(condition, answers) {
+    return (condition.required || []).every(function (name) { return answers[name]; })
+      && Object.keys(condition.properties || {}).every(function (name) {
+        var want = condition.properties[name];
+        if ("const" in want) return answers[name] === want.const;
+        return !want.enum || want.enum.indexOf(answers[name]) !== -1;
+      });
+  }
+
+  function answeredEnough(answers) {
+    return RULES.every(function (rule) {
+      if (!rule.if || !rule.then || !matches(rule.if, answers)) return true;
+      return (rule.then.required || []).every(function (name) { return answers[name]; });
+    });
+  }
 
   function say(key, values) {
     var text = WORDS[key] || key;
@@ -110,12 +132,17 @@
 
   function update() {
     toggle();
-    var params = new URLSearchParams({ type: form.dataset.ticketType });
+    var answers = { type: form.dataset.ticketType };
     FACTS.forEach(function (name) {
       var v = value(name);
-      if (v) params.set(name, v);
+      if (v) answers[name] = v;
     });
     var ticket = ++latest;
+    if (!answeredEnough(answers)) {
+      show([paragraph("hint placeholder", say("answerFirst"))]);
+      return;
+    }
+    var params = new URLSearchParams(answers);
     fetch(form.dataset.requirementsUrl + "?" + params.toString(), {
       headers: { Accept: "application/json" }, credentials: "same-origin"
     })

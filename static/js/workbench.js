@@ -344,9 +344,12 @@
         showErrors(form, answer.body.error || {});
         return false;
       }
-      if (answer.body.location) {
+      // Another page (the next ticket, or the queue when nothing waits): go there, so the
+      // address bar, history and reload all say where the reviewer is.
+      var target = answer.body.location && new URL(answer.body.location, window.location.href);
+      if (target && target.pathname !== window.location.pathname) {
         announce(answer.body.message);
-        window.location.assign(answer.body.location);
+        window.location.assign(target.href);
         return true;
       }
       swapRegions(form, answer.body);

@@ -16,6 +16,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictBool,
+    TypeAdapter,
     WithJsonSchema,
     create_model,
     field_validator,
@@ -102,8 +103,12 @@ def _word(value: Any) -> Any:
     return value
 
 
-# An empty query value is no answer, as an unanswered field of the page's form sends it.
-Unanswered = Annotated[Literal[""], Field(description="no answer yet")]
+def _or_unanswered(kind: Any) -> Any:
+    """`kind` or None; an empty query value (an unanswered field of the page's form) is
+    None too (`_words`), and the OpenAPI document says so: `kind`, "" or null."""
+    unanswered = {"const": "", "type": "string", "description": "no answer yet"}
+    schema = {"anyOf": [TypeAdapter(kind).json_schema(), unanswered, {"type": "null"}]}
+    return Annotated[kind | None, NO_DEFAULT_SHOWN, WithJsonSchema(schema)]
 
 
 class RequirementsQuery(Body):
@@ -112,12 +117,12 @@ class RequirementsQuery(Body):
     rules_schema: ClassVar = FACT_RULES
 
     type: TicketType
-    customer_type: Annotated[CustomerType | Unanswered | None, NO_DEFAULT_SHOWN] = None
-    real_name_auth: Annotated[RealNameAuth | Unanswered | None, NO_DEFAULT_SHOWN] = None
-    account_type: Annotated[AccountType | Unanswered | None, NO_DEFAULT_SHOWN] = None
-    card_added: Annotated[StrictBool | Unanswered | None, NO_DEFAULT_SHOWN] = None
-    payments_made: Annotated[StrictBool | Unanswered | None, NO_DEFAULT_SHOWN] = None
-    enterprise_in_china: Annotated[StrictBool | Unanswered | None, NO_DEFAULT_SHOWN] = None
+    customer_type: _or_unanswered(CustomerType) = None
+    real_name_auth: _or_unanswered(RealNameAuth) = None
+    account_type: _or_unanswered(AccountType) = None
+    card_added: _or_unanswered(StrictBool) = None
+    payments_made: _or_unanswered(StrictBool) = None
+    enterprise_in_china: _or_unanswered(StrictBool) = None
 
     @field_validator("*", mode="before")
     @classmethod

@@ -49,6 +49,7 @@ from triage.tickets import status as st
 from triage.tickets.checklist import facts_of, information_values, ticket_state
 from triage.tickets.information import ADDRESS_LABELS, ADDRESS_PARTS
 from triage.tickets.models import Ticket
+from triage.tickets.schemas import FACT_RULES
 from triage.tickets.serialize import evidence_json
 
 bp = Blueprint("tickets", __name__)
@@ -157,6 +158,9 @@ def _render_new(
         # The live preview's script names items in the page's language, not the API's.
         material_labels={key: translate(m.label) for key, m in MATERIALS.items()},
         manual_review_message=translate(NO_RULE_MESSAGE),
+        # GET /requirements' own rules (its JSON Schema `allOf`): the live preview asks only
+        # once the answers they require are there, instead of collecting 400s.
+        fact_rules=FACT_RULES,
     ), status
 
 
