@@ -167,3 +167,16 @@ def test_a_new_code_also_ends_every_browser_the_old_one_opened(app, client, make
     assert again.status_code == 302 and "/resume" in again.headers["Location"]
     new_code = CODE.search(text_part(smtp.messages[-1])).group(1)
     assert opens(client, ticket.reference, new_code)  # the new link still opens it
+
+
+@pytest.mark.parametrize(
+    "lang, words",
+    [
+        ("es", "Dirección de correo que indicó en la solicitud"),
+        ("zh_Hans", "您在工单中填写的邮箱地址"),
+    ],
+)
+def test_the_page_speaks_the_customers_language(client, lang, words):
+    page = client.get(f"/tickets/resend-link?lang={lang}")
+    assert page.status_code == 200 and words in page.text
+    assert "Email address you gave" not in page.text

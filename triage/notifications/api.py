@@ -38,4 +38,4 @@ def resend_link(reference: str, json: ResendLink) -> tuple[Response, int]:
     code replaces the old one and is emailed to the ticket's contact address only.
     """
     resend.request_new_link(reference, json.contact_email)
-    return jsonify(status="accepted", message=resend.ACCEPTED_MESSAGE), 202
+    return jsonify(status="accepted", message=str(resend.ACCEPTED_MESSAGE)), 202

@@ -8,11 +8,13 @@ same whether the reference or the address exist or not.
 from __future__ import annotations
 
 from flask import request
+from flask_babel import lazy_gettext as _l
 
 from triage.errors import ServiceUnavailable
 from triage.extensions import limiter
 
-ACCEPTED_MESSAGE = (
+# Lazy: read in the request's language, on the page and in the API's 202 alike.
+ACCEPTED_MESSAGE = _l(
     "If this reference and email address belong to a ticket, a new private link is on its "
     "way to that address. It replaces the old access code. Check your inbox and spam folder "
     "in a few minutes."

@@ -4,6 +4,7 @@ of reference and contact address; the same answer whatever was typed."""
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, StringField
 from wtforms.validators import DataRequired, Length
@@ -15,13 +16,13 @@ bp = Blueprint("notifications", __name__)
 
 class ResendLinkForm(FlaskForm):
     reference = StringField(
-        "Ticket reference",
-        validators=[DataRequired("Type the ticket reference."), Length(max=40)],
+        _l("Ticket reference"),
+        validators=[DataRequired(_l("Type the ticket reference.")), Length(max=40)],
         render_kw={"autocomplete": "off", "autocapitalize": "characters"},
     )
     contact_email = EmailField(
-        "Email address you gave on the ticket",
-        validators=[DataRequired("Type the email address you gave."), Length(max=254)],
+        _l("Email address you gave on the ticket"),
+        validators=[DataRequired(_l("Type the email address you gave.")), Length(max=254)],
         render_kw={"autocomplete": "email"},
     )
 
