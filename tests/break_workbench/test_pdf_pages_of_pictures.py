@@ -69,7 +69,7 @@ def test_pages_of_different_card_scans_hash_apart():
 def test_featureless_page_hashes_are_recognised():
     """A page whose ink is a few solid blocks has a hash of ~20 bits set of 4,096: every
     such page of that layout hashes alike, whatever the cards show."""
-    from triage.evidence.analysis import featureless
+    from triage.analysis.phash import featureless
 
     value = page_hash(card_scan_page(1))
     assert value is None or featureless(value), int(value, 16).bit_count()

@@ -90,7 +90,7 @@ def test_a_pdf_is_never_compared_with_a_photo(app, make_ticket, reviewer, statem
 
 
 def test_featureless_by_length(app):
-    from triage.evidence.analysis import featureless
+    from triage.analysis.phash import featureless
 
     assert featureless("0" * 1024) and featureless("f" * 1024)
     assert not featureless("0f" * 512)

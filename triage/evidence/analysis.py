@@ -250,15 +250,6 @@ def _read(work: _Work) -> bytes:
     return data
 
 
-def featureless(hash_hex: str) -> bool:
-    """A hash with (almost) no bits set, or all of them: a flat picture (a blank page, a
-    one-colour placeholder), which every other flat picture resembles; the rule, for
-    hashes of any length, is `triage.analysis.phash.featureless`'s."""
-    from triage.analysis import phash as phash_module
-
-    return phash_module.featureless(hash_hex)
-
-
 def _near_duplicate(work: _Work, analysis: Analysis) -> dict[str, Any] | None:
     """The nearest file of the same kind on another account's ticket within that kind's
     threshold (phash.near_threshold), unless what was read shows a different document
@@ -270,10 +261,11 @@ def _near_duplicate(work: _Work, analysis: Analysis) -> dict[str, Any] | None:
     layout are far apart there, where 64 bits made them as near as copies. Only hashes of
     one length are compared (a PDF hashed before the page hash has 16 digits: skipped).
     """
-    value = analysis.phash
-    if not value or featureless(value):
-        return None
     from triage.analysis import phash as phash_module
+
+    value = analysis.phash
+    if not value or phash_module.featureless(value):
+        return None
 
     kinds = sorted(IMAGE_TYPES) if work.content_type in IMAGE_TYPES else [PDF_TYPE]
     threshold = phash_module.near_threshold(value)

@@ -58,6 +58,7 @@ from triage.review.queue import OWN_QUEUE_ORDER
 from triage.review.queue import queue as queue_page
 from triage.review.serialize import letter_check
 from triage.reviewers.auth import lead_required, reviewer_required, signed_in_reviewer
+from triage.reviewers.models import Reviewer
 from triage.reviewers.operations import active_reviewers
 from triage.tickets import status as st
 from triage.tickets.checklist import information_values, ticket_state
@@ -127,15 +128,22 @@ def claim():
     if not form.validate_on_submit():
         flash("Choose a queue from the list.", "error")
         return redirect(url_for(".queue"))
-    ticket = ops.claim_next(signed_in_reviewer(), form.type.data or None)
+    message, location = _claim_next(form.type.data or None)
+    flash(message or "Nothing is waiting in this queue just now.")
+    return redirect(location)
+
+
+def _claim_next(ticket_type: str | None) -> tuple[str | None, str]:
+    """Claim and commit the next waiting ticket (of `ticket_type`), as "Take next" does:
+    what to tell the reviewer (None when nothing waits) and where to go next."""
+    ticket = ops.claim_next(signed_in_reviewer(), ticket_type)
     db.session.commit()
     if ticket is None:
-        flash("Nothing is waiting in this queue just now.")
-        return redirect(url_for(".queue", type=form.type.data or None))
-    flash(
+        return None, url_for(".queue", type=ticket_type)
+    message = (
         f"Ticket {ticket.reference} is yours for the next {_idle_minutes()} minutes of inactivity."
     )
-    return redirect(url_for(".ticket", reference=ticket.reference))
+    return message, url_for(".ticket", reference=ticket.reference)
 
 
 def _idle_minutes() -> int:
@@ -305,17 +313,8 @@ def _take_next(message: str):
     """After a committed decision: claim the next ticket of any type, as "Take next" does,
     and go there (or to the queue when nothing waits). A redirect, or JSON `location`."""
     db.session.commit()
-    following = ops.claim_next(signed_in_reviewer(), None)
-    db.session.commit()
-    if following is None:
-        message += " Nothing else is waiting in the queue just now."
-        location = url_for(".queue")
-    else:
-        message += (
-            f" Ticket {following.reference} is yours for the next {_idle_minutes()} minutes"
-            " of inactivity."
-        )
-        location = url_for(".ticket", reference=following.reference)
+    claimed, location = _claim_next(None)
+    message += f" {claimed or 'Nothing else is waiting in the queue just now.'}"
     flash(message)  # shown where the reviewer lands, with or without the script
     if wants_json():
         return jsonify(message=message, status=None, location=location, regions={})
@@ -446,6 +445,11 @@ def disputed_decision(reference: str):
 # --- evidence ---------------------------------------------------------------------------------
 
 
+def _reading(item: Evidence, reviewer: Reviewer, token: str | None):
+    """Reads of `item` inside this block belong to the page's visit `token` (reads.py)."""
+    return ops.reads.reading_in_visit(token, reviewer, _visit_scope(item.ticket))
+
+
 def _visit_scope(ticket: Ticket) -> str:
     """What a visit token is bound to besides the reviewer (reads.py `new_visit`): this
     ticket, and this browser's signed-in session, through a random key kept in the session
@@ -463,8 +467,7 @@ def evidence_content(evidence_id: str) -> Response:
     reviewer = signed_in_reviewer()
     download = request.args.get("download") == "1"
     # A download is a copy that leaves the page: written to the history every time.
-    token = None if download else request.args.get("visit")
-    with ops.reads.reading_in_visit(token, reviewer, _visit_scope(item.ticket)):
+    with _reading(item, reviewer, None if download else request.args.get("visit")):
         data = ops.read_evidence(item, reviewer, "page")
     db.session.commit()
     return content.evidence_response(item, data, download=download)
@@ -510,7 +513,7 @@ def evidence_masked(evidence_id: str) -> Response:
     analysis"): shown instead of the original; logged as a read."""
     item = ops.evidence_by_id(evidence_id)
     reviewer = signed_in_reviewer()
-    with ops.reads.reading_in_visit(request.args.get("visit"), reviewer, _visit_scope(item.ticket)):
+    with _reading(item, reviewer, request.args.get("visit")):
         picture = read_masked(item, reviewer)
     db.session.commit()
     return content.page_image_response(picture, "image/png", item, 1)
@@ -521,7 +524,7 @@ def evidence_masked(evidence_id: str) -> Response:
 def evidence_page(evidence_id: str, page: int) -> Response:
     item = ops.evidence_by_id(evidence_id)
     reviewer = signed_in_reviewer()
-    with ops.reads.reading_in_visit(request.args.get("visit"), reviewer, _visit_scope(item.ticket)):
+    with _reading(item, reviewer, request.args.get("visit")):
         picture = ops.evidence_page_image(item, reviewer, page)
     db.session.commit()
     if picture is None:

@@ -161,15 +161,18 @@ def _read_in_visit(item: Evidence, reviewer: Reviewer, visit: str) -> bool:
             update(Evidence).where(Evidence.id == item.id).values(id=Evidence.id),
             execution_options={"synchronize_session": False},
         )
-    found = db.session.scalars(
-        select(Event.details).where(
+    found = db.session.scalar(
+        select(Event.id)
+        .where(
             Event.ticket_id == item.ticket_id,
             Event.action == "evidence_read",
             Event.actor == reviewer.actor,
             Event.details["visit"].as_string() == visit,
+            Event.details["evidence_id"].as_string() == item.id,
         )
+        .limit(1)
     )
-    return any(details.get("evidence_id") == item.id for details in found)
+    return found is not None
 
 
 def _log_read(item: Evidence, reviewer: Reviewer, via: str, **details: Any) -> None:
