@@ -81,6 +81,22 @@ def moto_server() -> Iterator[str]:
             server.stop()
 
 
+def worker_env(app_config: dict, broker: str, **extra: str) -> dict[str, str]:
+    """The environment of a real `celery -A wsgi.celery worker` subprocess serving the test's
+    app: its database and evidence folder, `broker`, and `extra` settings; nothing of the
+    test runner's own TEST_* or CELERY_* variables."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TEST_", "CELERY_"))}
+    env.update(
+        TRIAGE_ENV="development",
+        SECRET_KEY="worker-test",
+        DATABASE_URL=app_config["SQLALCHEMY_DATABASE_URI"],
+        EVIDENCE_DIR=app_config["EVIDENCE_DIR"],
+        CELERY_BROKER_URL=broker,
+        **extra,
+    )
+    return env
+
+
 @pytest.fixture
 def fixture_bytes():
     def read(name: str) -> bytes:

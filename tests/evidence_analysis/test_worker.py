@@ -4,13 +4,12 @@
 from __future__ import annotations
 
 import io
-import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from tests.conftest import UNFREEZE_WITH_CARD
+from tests.conftest import UNFREEZE_WITH_CARD, worker_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -42,14 +41,7 @@ def test_a_worker_process_analyses_the_upload(app_config, tmp_path, blurred_phot
             return value
 
     assert state() == "pending"  # nothing ran in the request
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TEST_", "CELERY_"))}
-    env.update(
-        TRIAGE_ENV="development",
-        SECRET_KEY="worker-test",
-        DATABASE_URL=app_config["SQLALCHEMY_DATABASE_URI"],
-        EVIDENCE_DIR=app_config["EVIDENCE_DIR"],
-        CELERY_BROKER_URL=broker,
-    )
+    env = worker_env(app_config, broker)
     worker = subprocess.Popen(
         [str(Path(sys.executable).parent / "celery"), "-A", "wsgi.celery", "worker",
          "--pool=solo", "--loglevel=WARNING", "--without-mingle", "--without-gossip"],

@@ -14,7 +14,7 @@ import pytest
 import redis
 from sqlalchemy import func, select
 
-from tests.conftest import UNFREEZE_WITH_CARD
+from tests.conftest import UNFREEZE_WITH_CARD, worker_env
 from tests.notifications.conftest import text_part
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -130,13 +130,9 @@ def test_a_worker_process_on_the_embedded_broker_needs_no_redis(app_config, smtp
     assert response.status_code == 201
     assert smtp.messages == []
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TEST_", "CELERY_"))}
-    env.update(
-        TRIAGE_ENV="development",
-        SECRET_KEY="worker-test",
-        DATABASE_URL=app_config["SQLALCHEMY_DATABASE_URI"],
-        EVIDENCE_DIR=app_config["EVIDENCE_DIR"],
-        CELERY_BROKER_URL=broker,
+    env = worker_env(
+        app_config,
+        broker,
         MAIL_SERVER="127.0.0.1",
         MAIL_PORT=str(smtp.port),
         PUBLIC_URL="https://triage.example",
