@@ -49,7 +49,11 @@ def on_starting(server):
 # threshold after the first large free, so later 5 MiB upload buffers come from the arenas:
 # growing one copies it (peak RSS twice the file) and freeing it keeps the pages. Fixed,
 # buffers above it are their own mappings: they grow by mremap and go back to the kernel.
-MMAP_THRESHOLD = 256 * 1024
+# Not lower: every block above it is a fresh mapping whose pages the kernel zeroes on first
+# touch, and an upload's body passes through several blocks of 256 KiB to 1 MiB (gunicorn's
+# receive buffer, the multipart parser's reads): at 256 KiB that was a fifth of the CPU of a
+# ticket with three 1 MiB files (`python -m benchmarks peer`, benchmarks/README.md).
+MMAP_THRESHOLD = 2 * 1024 * 1024
 
 
 def post_fork(server, worker):
