@@ -159,7 +159,10 @@ def load_config(environ: Mapping[str, str], instance_path: str | Path) -> dict[s
         "S3_CHECKSUM_MODE": environ.get("S3_CHECKSUM_MODE", "when_supported"),
         "RATELIMIT_ENABLED": _bool(environ.get("RATELIMIT_ENABLED"), True),
         "RATELIMIT_STORAGE_URI": environ.get("RATELIMIT_STORAGE_URI", "memory://"),
-        "RATELIMIT_HEADERS_ENABLED": True,
+        # No X-RateLimit-* headers: api.md promises none, and working them out costs two more
+        # round trips to the counts (Redis) on every limited request; a 429 still says
+        # Retry-After (triage.errorpages).
+        "RATELIMIT_HEADERS_ENABLED": False,
         # Strict-Transport-Security on every response in production (triage.security).
         "HSTS_SECONDS": _int(environ, "HSTS_SECONDS", 31_536_000) if production else 0,
         "MAX_FILE_BYTES": MAX_FILE_BYTES,

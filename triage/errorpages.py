@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import time
 from contextlib import suppress
 
 from flask import Flask, Response, g, has_request_context, jsonify, render_template, request
@@ -16,7 +18,7 @@ from werkzeug.exceptions import HTTPException
 from triage.errors import STATUS, Msg, ServiceUnavailable, TriageError
 from triage.evidence.checks import FileRefused
 from triage.evidence.policy import MAX_FILE_BYTES, format_size
-from triage.extensions import db
+from triage.extensions import db, limiter
 from triage.i18n import error_message
 
 _HTTP_CODES = {
@@ -104,6 +106,15 @@ def database_unavailable() -> ServiceUnavailable:
     return ServiceUnavailable(Msg("Our database did not answer in time. %(kept)s", kept=_kept()))
 
 
+def _retry_after() -> str:
+    """Seconds until the limit that refused this request lets one through again (RFC 9110
+    §10.2.3). Worked out only on a 429: the limiter adds no headers to other answers."""
+    current = limiter.current_limit
+    if current is None:
+        return "60"
+    return str(max(1, math.ceil(current.reset_at - time.time())))
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(TriageError)
     def triage_error(exc: TriageError):
@@ -134,6 +145,8 @@ def register(app: Flask) -> None:
             for name, value in exc.get_headers()
             if name.lower() not in {"content-type", "content-length"}
         }
+        if status == 429:
+            headers.setdefault("Retry-After", _retry_after())
         return error_response(code, message, status, headers)
 
     if not event.contains(Session, "after_commit", _note_commit):

@@ -72,6 +72,13 @@ def grant_ticket(ticket: Ticket, show_code: str | None = None) -> None:
     session["tickets"] = held
 
 
+def held_ticket(reference: str) -> Ticket | None:
+    """The ticket `reference` (upper case) if this browser's grant still opens it, else None
+    (one SELECT: `grants.granted_ticket`)."""
+    token = _grants().get(reference)
+    return None if token is None else grants.granted_ticket(token, reference)
+
+
 def holds_ticket(reference: str) -> bool:
     """Whether this browser's grant on ticket `reference` (upper case) is still valid."""
     token = _grants().get(reference)

@@ -450,6 +450,9 @@ def test_ticket_creation_is_rate_limited(limited, client):
     response = client.post("/api/v1/tickets", json=UNFREEZE_WITH_CARD)
     error = error_of(response, 429, "rate_limited")
     assert "wait" in error["message"]
+    # When to come back, though no other answer carries the limiter's headers.
+    assert 1 <= int(response.headers["Retry-After"]) <= 3600
+    assert not any(h.lower().startswith("x-ratelimit") for h, _ in response.headers.items())
 
 
 def test_guessing_access_codes_is_rate_limited(limited, make_ticket, client):

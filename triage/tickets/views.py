@@ -42,7 +42,13 @@ from triage.extensions import db, limiter
 from triage.i18n import current_language, error_message, short_label, translate
 from triage.requirements import MATERIALS, FactsError, Resolution, parse_facts, resolve
 from triage.requirements.rules import NO_RULE_MESSAGE
-from triage.security import forget_ticket, grant_ticket, holds_ticket, new_ticket_code
+from triage.security import (
+    forget_ticket,
+    grant_ticket,
+    held_ticket,
+    holds_ticket,
+    new_ticket_code,
+)
 from triage.tickets import operations as ops
 from triage.tickets import page as customer_page
 from triage.tickets import status as st
@@ -232,10 +238,10 @@ def forget(reference: str):
 
 
 def _held_ticket(reference: str) -> Ticket:
-    reference = reference.upper()
-    if not holds_ticket(reference):
+    ticket = held_ticket(reference.upper())
+    if ticket is None:
         abort(404)
-    return ops.ticket_by_reference(reference)
+    return ticket
 
 
 @bp.get("/tickets/<reference>")
@@ -299,13 +305,14 @@ def _info_form_values(info: dict[str, Any]) -> dict[str, str]:
 @limiter.limit("60 per hour")
 def upload(reference: str):
     ticket = _held_ticket(reference)
+    reference = ticket.reference  # for the answer: after a commit, reading it is a SELECT
     form = UploadForm()
     form.validate()  # CSRF was checked before the view; the fields are judged below
     material = (form.material.data or "").strip()
     files = [f for f in form.files.data or [] if f.filename or f.content_length]
     errors: list[str] = []
     code, status = "", 201
-    added = []
+    added: list[dict[str, Any]] = []  # each file as api.md shows it, made before its commit
     if form.material.errors:
         errors, code, status = list(form.material.errors), "invalid_request", 400
     elif not material:
@@ -315,7 +322,8 @@ def upload(reference: str):
     for file in files if not errors else []:
         # Each file stands alone: one refused photo does not lose the others.
         try:
-            added.append(add_evidence(ticket, material, uploaded_name(file), file.stream))
+            item = add_evidence(ticket, material, uploaded_name(file), file.stream)
+            added.append(evidence_json(item))
             db.session.commit()
         except (TriageError, FileRefused) as exc:
             db.session.rollback()
@@ -324,7 +332,7 @@ def upload(reference: str):
             if code in _STOP_UPLOADING:
                 break
     if wants_json():
-        body: dict[str, Any] = {"evidence": [evidence_json(e) for e in added]}
+        body: dict[str, Any] = {"evidence": added}
         if errors:
             body["error"] = {
                 "code": code,
@@ -343,7 +351,7 @@ def upload(reference: str):
         )
     if errors:
         return _render_ticket(ticket, status, upload_errors={material: errors})
-    return redirect(url_for(".show", reference=ticket.reference, _anchor=f"item-{material}"))
+    return redirect(url_for(".show", reference=reference, _anchor=f"item-{material}"))
 
 
 @bp.post("/tickets/<reference>/information")
