@@ -39,3 +39,22 @@ def test_a_second_page_upload_keeps_the_budget(app, client, web_ticket, pdf_byte
         response = post_files(client, reference, token, "card_front", JPEG, "card.jpg")
     assert response.status_code == 302, response.text
     assert verbs(request_part(sent)) == ["SELECT", "UPDATE", "INSERT", "INSERT", COMMIT], sent
+
+
+def test_filing_on_the_page_writes_once_and_reads_nothing_after(app, client):
+    from tests.tickets.conftest import UNFREEZE_FORM
+
+    token = form_token(client, "/new/unfreeze")
+    with statements(app) as sent:
+        response = client.post("/new/unfreeze", data={**UNFREEZE_FORM, "csrf_token": token})
+    assert response.status_code == 302, response.text
+    request = sent[: sent.index(COMMIT) + 1]
+    # The account's record is read first; the ticket goes in with its record and flags
+    # (no UPDATE of the row just written), and a new ticket has no old grants to delete.
+    assert "account_records" in request[0]
+    assert set(verbs(request[1:-1])) == {"INSERT"}, request
+    assert not any(s.startswith("UPDATE tickets") for s in request)
+    assert not any(s.startswith("DELETE FROM ticket_grants") for s in request)
+    # After the last commit (in tests, the eager email job's) the redirect needs no read.
+    last = len(sent) - 1 - sent[::-1].index(COMMIT)
+    assert sent[last + 1 :] == [], sent[last + 1 :]

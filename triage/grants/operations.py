@@ -51,13 +51,15 @@ def open_grant(ticket: Ticket, show_code: str | None = None) -> str:
     `show_code` is the access code of a ticket just created, kept sealed until
     `take_code` shows it once.
     """
-    # Expired grants of this ticket go now, so the table stays as small as the live ones.
-    db.session.execute(
-        delete(TicketGrant).where(
-            TicketGrant.ticket_id == ticket.id,
-            TicketGrant.created_at <= utcnow() - GRANT_MAX_AGE,
+    if show_code is None:
+        # Expired grants of this ticket go now, so the table stays as small as the live
+        # ones. A ticket just created (the one with a code to show) has none yet.
+        db.session.execute(
+            delete(TicketGrant).where(
+                TicketGrant.ticket_id == ticket.id,
+                TicketGrant.created_at <= utcnow() - GRANT_MAX_AGE,
+            )
         )
-    )
     token = secrets.token_urlsafe(32)
     grant = TicketGrant(ticket_id=ticket.id, token_hash=hash_token(token))
     if show_code is not None:

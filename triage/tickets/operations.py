@@ -12,7 +12,7 @@ from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from triage.accounts.directory import look_up
-from triage.accounts.operations import check_against_record
+from triage.accounts.operations import check_new_ticket, record_checked
 from triage.errors import (
     InvalidRequest,
     Msg,
@@ -154,11 +154,14 @@ def create_ticket(data: Mapping[str, Any], language: str = "en") -> NewTicket:
         evidence_bytes=0,
         language=language,
     )
+    # recovery.md: the record, its status and flags go in with the ticket's INSERT.
+    record_status = check_new_ticket(ticket, answer)
     db.session.add(ticket)
     db.session.flush()
-    # A new ticket has no files, flags or requests: say so, so that serialising it before
-    # the commit (api.md `POST /tickets` answers with the whole ticket) loads nothing.
-    for empty in ("evidence", "flag_rows", "requests"):
+    # A new ticket has no files or requests: say so, so that serialising it before the
+    # commit (api.md `POST /tickets` answers with the whole ticket) loads nothing. Its
+    # flags are the ones just added.
+    for empty in ("evidence", "requests"):
         set_committed_value(ticket, empty, [])
     record(
         ticket.id,
@@ -169,7 +172,7 @@ def create_ticket(data: Mapping[str, Any], language: str = "en") -> NewTicket:
         outcome=ticket.outcome,
         rule=ticket.rule,
     )
-    check_against_record(ticket, answer)  # recovery.md: record, status, flags, history
+    record_checked(ticket, record_status)
     return NewTicket(ticket, code)
 
 

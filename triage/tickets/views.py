@@ -146,8 +146,9 @@ def new(ticket_type: str):
             # The code is shown once by `created`: sealed in this browser's grant on the
             # server, never in the cookie, a URL, a log or a Referer.
             grant_ticket(new_ticket.ticket, show_code=new_ticket.access_code)
+            reference = new_ticket.ticket.reference  # after the commit, a SELECT
             db.session.commit()
-            return redirect(url_for(".created", reference=new_ticket.ticket.reference))
+            return redirect(url_for(".created", reference=reference))
     return _render_new(form, ticket_type, resolution, 400)
 
 
