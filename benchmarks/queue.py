@@ -216,7 +216,9 @@ def capture_plans(env: dict[str, str]) -> list[Plan]:
     label = {"now": ""}
 
     def remember(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith("SELECT") and "tickets" in statement:
+        # WITH: PostgreSQL's claim is one statement of CTEs (leases.CLAIM_SQL); its EXPLAIN
+        # ANALYZE takes a ticket inside the transaction rolled back below.
+        if statement.lstrip().upper().startswith(("SELECT", "WITH")) and "tickets" in statement:
             captured.append((label["now"], statement, parameters))
 
     plans: list[Plan] = []

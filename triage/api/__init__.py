@@ -11,8 +11,7 @@ from functools import cache
 from typing import Any
 
 from flask import request
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import bindparam, select
 
 from triage.errors import InvalidRequest, Unauthorized
 from triage.extensions import db
@@ -34,24 +33,34 @@ def bearer_token() -> str:
 TOKEN_USE_RESOLUTION = timedelta(minutes=1)
 
 
+# Built once: every reviewer request runs it, and building a statement costs more than
+# sending this one (a statement object also keeps its cache key).
+_TOKEN_LOOKUP = (
+    select(Reviewer, ReviewerToken.id, ReviewerToken.last_used_at)
+    .select_from(ReviewerToken)
+    .join(Reviewer, ReviewerToken.reviewer)
+    .where(ReviewerToken.token_hash == bindparam("token_hash"))
+)
+
+
 def reviewer_for_token(token: str) -> Reviewer | None:
     """The active reviewer whose API token this is, else None.
 
-    One SELECT with the reviewer joined; the token's `last_used_at` is written only when
-    it is older than TOKEN_USE_RESOLUTION, so a busy client costs no UPDATE per request.
+    One SELECT (`_TOKEN_LOOKUP`) of the reviewer and the token's id and last use, not the
+    token as an object: every reviewer request pays for loading it. The token's
+    `last_used_at` is written only when it is older than TOKEN_USE_RESOLUTION (then the
+    token is read and updated), so a busy client costs neither per request.
     """
-    row = db.session.scalar(
-        select(ReviewerToken)
-        .options(joinedload(ReviewerToken.reviewer))
-        .where(ReviewerToken.token_hash == hash_token(token))
-    )
-    if row is None or not row.reviewer.active:
+    row = db.session.execute(_TOKEN_LOOKUP, {"token_hash": hash_token(token)}).one_or_none()
+    if row is None or not row.Reviewer.active:
         return None
+    reviewer, token_id, last_used_at = row
     now = utcnow()
-    last = aware(row.last_used_at)
+    last = aware(last_used_at)
     if last is None or now - last >= TOKEN_USE_RESOLUTION:
-        row.last_used_at = now
-    return row.reviewer
+        # Written at the request's commit (the row is locked only then), as before.
+        db.session.get(ReviewerToken, token_id).last_used_at = now
+    return reviewer
 
 
 def authenticate_reviewer() -> None:

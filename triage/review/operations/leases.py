@@ -6,25 +6,31 @@ action extends it. An expired claim is handed back to the queue (`claim_lapsed`)
 the queue is read or a ticket claimed, and nobody may act on it meanwhile. Every write
 here is `triage.tickets.transitions.guarded_update` (through `try_transition` for the
 status changes): one conditional UPDATE whose WHERE states the ticket as it was read, so
-of two conflicting requests exactly one wins.
+of two conflicting requests exactly one wins. The exception is PostgreSQL's claim, one
+statement (`CLAIM_SQL`) whose UPDATEs carry the same guards.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Select, select, text, update
+from sqlalchemy import JSON, Boolean, ColumnElement, DateTime, Integer, String, column, select, text
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.selectable import TextualSelect
 
 from triage.errors import Forbidden, InvalidRequest, InvalidState
+from triage.evidence.models import Evidence
 from triage.extensions import db
 from triage.history.models import record
 from triage.requirements import TICKET_TYPES
 from triage.reviewers.models import Reviewer
 from triage.reviewers.operations import reviewer_by_email
 from triage.tickets import status as st
-from triage.tickets.models import Ticket
+from triage.tickets.models import MaterialRequest, Ticket, TicketFlag
 from triage.tickets.status import TRANSITIONS
 from triage.tickets.transitions import guarded_update, try_transition
 from triage.timeutil import aware, iso, utcnow
@@ -203,19 +209,20 @@ def _take(
 def claim_next(reviewer: Reviewer, ticket_type: str | None = None) -> Ticket | None:
     """Give the first waiting ticket (of `ticket_type`) to `reviewer`; None if none waits.
 
-    PostgreSQL: SELECT ... FOR UPDATE SKIP LOCKED, so concurrent claimers pass over each
-    other's candidate instead of queueing behind it. SQLite ignores FOR UPDATE and has no
-    row locks: the conditional UPDATE in `_take` refuses a ticket another claimer took
-    between our SELECT and our UPDATE, and we try the next one.
+    Expired leases are handed back first (`claim_lapsed`), so a lapsed ticket is taken in
+    its old place. PostgreSQL does all of it in one statement (`_claim_in_one_statement`).
+    SQLite has no row locks and ignores FOR UPDATE: the conditional UPDATE in `_take`
+    refuses a ticket another claimer took between our SELECT and our UPDATE, and we try
+    the next one.
     """
     ticket_type = check_ticket_type(ticket_type)
+    if db.session.get_bind().dialect.name == "postgresql":
+        return _claim_in_one_statement(reviewer, ticket_type)
     lapse_expired_claims()
     waiting = select(Ticket.id).where(Ticket.status == st.AWAITING_REVIEW)
     if ticket_type:
         waiting = waiting.where(Ticket.type == ticket_type)
-    waiting = waiting.order_by(*QUEUE_ORDER).limit(1).with_for_update(skip_locked=True)
-    if db.session.get_bind().dialect.name == "postgresql":
-        return _claim_in_one_statement(reviewer, waiting)
+    waiting = waiting.order_by(*QUEUE_ORDER).limit(1)
     for _ in range(CLAIM_ATTEMPTS):
         ticket_id = db.session.scalar(waiting)
         if ticket_id is None:
@@ -226,41 +233,212 @@ def claim_next(reviewer: Reviewer, ticket_type: str | None = None) -> Ticket | N
     raise InvalidState("The queue is very busy just now; try taking a ticket again.")
 
 
-def _claim_in_one_statement(reviewer: Reviewer, waiting: Select) -> Ticket | None:
-    """PostgreSQL: pick, lock, take and read the first waiting ticket in one UPDATE.
+# PostgreSQL's claim: lapse, pick, take, record and read back in one statement. Data-
+# modifying CTEs all run, on one snapshot, exactly once; they talk only through RETURNING.
+# `{type}` is empty or TYPE_FILTER (fixed strings, never input); the rest are parameters.
+CLAIM_SQL = """
+WITH expired AS MATERIALIZED (
+    SELECT id, type, priority_rank, first_submitted_at, claimed_by_id, claim_expires_at
+    FROM tickets
+    WHERE status = '{in_review}' AND claim_expires_at <= :now
+    FOR UPDATE SKIP LOCKED
+), first_expired AS MATERIALIZED (
+    SELECT id, priority_rank, first_submitted_at FROM expired
+    WHERE TRUE{type}
+    ORDER BY priority_rank, first_submitted_at, id
+    LIMIT 1
+), first_waiting AS (
+    SELECT id FROM tickets
+    WHERE status = '{waiting}'{type}
+      AND NOT EXISTS (
+        SELECT FROM first_expired AS e, (
+            SELECT priority_rank, first_submitted_at, id FROM tickets
+            WHERE status = '{waiting}'{type}
+            ORDER BY priority_rank, first_submitted_at, id
+            LIMIT 1
+        ) AS w
+        WHERE (e.priority_rank, e.first_submitted_at, e.id)
+            < (w.priority_rank, w.first_submitted_at, w.id)
+      )
+    ORDER BY priority_rank, first_submitted_at, id
+    LIMIT 1
+    FOR UPDATE SKIP LOCKED
+), pick AS MATERIALIZED (
+    SELECT id FROM (
+        SELECT id, 1 AS rank FROM first_waiting
+        UNION ALL
+        SELECT id, 2 FROM first_expired
+    ) AS candidate
+    ORDER BY rank
+    LIMIT 1
+), handed_back AS (
+    UPDATE tickets
+    SET status = '{waiting}', claimed_by_id = NULL, claimed_at = NULL, claim_expires_at = NULL,
+        updated_at = :now
+    FROM expired
+    WHERE tickets.id = expired.id AND expired.id NOT IN (SELECT id FROM pick)
+      AND tickets.claimed_by_id IS NOT DISTINCT FROM expired.claimed_by_id
+      AND tickets.claim_expires_at <= :now
+    RETURNING tickets.id
+), taken AS (
+    UPDATE tickets
+    SET status = '{in_review}', claimed_by_id = :reviewer_id, claimed_at = :now,
+        claim_expires_at = :expires_at, updated_at = :now
+    WHERE id = (SELECT id FROM pick)
+      AND (status = '{waiting}' AND claimed_by_id IS NULL
+           OR status = '{in_review}' AND claim_expires_at <= :now)
+    RETURNING tickets.*
+), recorded AS (
+    INSERT INTO events (ticket_id, at, actor, action, details)
+    SELECT ticket_id, :now, actor, action, details FROM (
+        SELECT 1 AS n, e.id AS ticket_id, '{system}' AS actor, 'claim_lapsed' AS action,
+            json_build_object('reviewer', holder.email, 'expired_at', {expired_iso},
+                              'idle_minutes', CAST(:idle_minutes AS integer)) AS details
+        FROM expired AS e LEFT JOIN reviewers AS holder ON holder.id = e.claimed_by_id
+        WHERE e.id IN (SELECT id FROM handed_back UNION ALL SELECT id FROM taken)
+        UNION ALL
+        SELECT 2, id, :actor, 'claimed',
+            json_build_object('reviewer', CAST(:email AS text),
+                              'expires_at', CAST(:expires_iso AS text))
+        FROM taken
+    ) AS new_event
+    ORDER BY n, ticket_id
+)
+SELECT row_to_json(taken) AS loaded_ticket,
+    (SELECT json_agg(f) FROM ticket_flags AS f WHERE f.ticket_id = taken.id) AS loaded_flags,
+    (SELECT json_agg(e ORDER BY e.uploaded_at) FROM evidence AS e
+     WHERE e.ticket_id = taken.id) AS loaded_evidence,
+    (SELECT json_agg(r ORDER BY r.at) FROM material_requests AS r
+     WHERE r.ticket_id = taken.id) AS loaded_requests,
+    set_config('synchronous_commit', 'off', true) AS commit_mode
+FROM taken
+"""
+TYPE_FILTER = " AND type = :type"
+# triage.timeutil.iso in SQL: UTC, "Z", microseconds only when there are any.
+EXPIRED_ISO = (
+    "to_char(e.claim_expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24\\:MI\\:SS')"
+    " || CASE WHEN to_char(e.claim_expires_at, 'US') = '000000' THEN ''"
+    " ELSE to_char(e.claim_expires_at, '.US') END || 'Z'"
+)
+LOADED_TICKET = column("loaded_ticket", JSON)
+# The ticket's children, each as one JSON array of rows (None when it has none).
+LOADED = (
+    ("flag_rows", TicketFlag, column("loaded_flags", JSON)),
+    ("evidence", Evidence, column("loaded_evidence", JSON)),
+    ("requests", MaterialRequest, column("loaded_requests", JSON)),
+)
 
-    `UPDATE tickets SET <claim> WHERE id = (<waiting> FOR UPDATE SKIP LOCKED) AND status
-    IN (<claim's start>) AND claimed_by_id IS NULL RETURNING tickets.*`: the subquery
-    locks the candidate (or skips one another claimer holds), the WHERE is still the
-    claim's own guard (api.md "Statuses"), and RETURNING loads the ticket, so the claim is
-    one round trip instead of a SELECT, an UPDATE and a reload. None when nothing waits.
+
+def _claim_statement(typed: bool) -> TextualSelect:
+    """CLAIM_SQL with its result columns typed (`typed`: with TYPE_FILTER), built once per
+    shape at import. Whitespace is collapsed (no literal in it has a run of spaces, and it
+    has no `--` comments to run into the code): under 4 KiB, psycopg keeps its conversion
+    of the statement instead of parsing it again on every claim."""
+    sql = CLAIM_SQL.format(
+        type=TYPE_FILTER if typed else "",
+        expired_iso=EXPIRED_ISO,
+        waiting=st.AWAITING_REVIEW,
+        in_review=st.IN_REVIEW,
+        system=SYSTEM,
+    )
+    loaded = [loaded for _, _, loaded in LOADED]
+    return text(" ".join(sql.split())).columns(LOADED_TICKET, *loaded, column("commit_mode"))
+
+
+_CLAIM_STATEMENTS = {typed: _claim_statement(typed) for typed in (False, True)}
+
+
+def _claim_in_one_statement(reviewer: Reviewer, ticket_type: str | None) -> Ticket | None:
+    """PostgreSQL: the whole claim in one round trip (`CLAIM_SQL`); None when nothing waits.
+
+    - `expired`: leases that ran out, locked (SKIP LOCKED: one another request is lapsing
+      or taking is left to it). Each is handed back (`handed_back`) or, when it comes first
+      in the queue, taken straight over (`taken`), with its `claim_lapsed` event either way,
+      as `lapse_expired_claims` would have written it.
+    - `pick`: the first waiting ticket (QUEUE_ORDER, index ix_tickets_queue, locked, SKIP
+      LOCKED: a candidate another claimer holds is passed over, not waited for), unless an
+      expired lease comes before it (`first_expired`, already locked). The waiting ticket
+      is locked only when it is the one taken: a row locked and not taken would be skipped
+      by every other claimer until we commit (a 204 while a ticket waits).
+    - `taken`: the claim itself, guarded by the status as read (api.md "Statuses"), so of
+      concurrent claimers exactly one wins each ticket; `recorded` writes its `claimed`
+      event in the same statement (after the ticket's `claim_lapsed`, if any).
+    - The SELECT returns the ticket with its flags, evidence and requests, for the answer,
+      and turns off `synchronous_commit` for this transaction only (`set_config(..., true)`,
+      evaluated only when a ticket was taken). A claim is a lease: a crash can lose at most
+      the last fraction of a second of claims, atomically with their events, and such a
+      ticket simply waits again; every later action of the holder is guarded by
+      `claimed_by_id` and answers 409, so nothing is decided under a lost claim.
+      Decisions keep the default.
+
+    The events are written by SQL, not `record`, so its listeners never see them; none
+    acts on `claimed` or `claim_lapsed` (triage.notifications). One statement instead of
+    eight (lapse check, SET LOCAL, UPDATE, three loads, the INSERT) is what keeps a claim
+    within twice a bare round trip at a million tickets (benchmarks/queue.py).
     """
     now = utcnow()
-    rule = TRANSITIONS["claim"]
-    # A claim is a lease, and its commit need not wait for the WAL's fsync (a few ms of
-    # the claim's latency): a database crash can lose at most the last fraction of a
-    # second of claims, atomically with their `claimed` events, and such a ticket is simply
-    # waiting again. Nothing can be decided under a lost claim: every later action of the
-    # holder is guarded by `claimed_by_id` and answers 409. Decisions keep the default.
-    db.session.execute(text("SET LOCAL synchronous_commit = off"))
-    ticket = db.session.scalars(
-        update(Ticket)
-        .where(
-            Ticket.id == waiting.scalar_subquery(),
-            Ticket.status.in_(rule.start),
-            Ticket.claimed_by_id.is_(None),
-        )
-        .values(
-            status=rule.to,
-            claimed_by_id=reviewer.id,
-            claimed_at=now,
-            claim_expires_at=lease_end(now),
-            updated_at=now,
-        )
-        .returning(Ticket),
-        execution_options={"synchronize_session": False, "populate_existing": True},
-    ).one_or_none()
-    return None if ticket is None else _claimed(ticket, reviewer)
+    expires_at = lease_end(now)
+    params = {
+        "now": now,
+        "expires_at": expires_at,
+        "expires_iso": iso(expires_at),
+        "reviewer_id": reviewer.id,
+        "actor": reviewer.actor,
+        "email": reviewer.email,
+        "idle_minutes": current_app.config["CLAIM_IDLE_MINUTES"],
+    }
+    if ticket_type:
+        params["type"] = ticket_type
+    row = db.session.execute(_CLAIM_STATEMENTS[bool(ticket_type)], params).one_or_none()
+    if row is None:
+        return None
+    ticket = _as_loaded(Ticket, row._mapping[LOADED_TICKET])
+    for relationship, model, loaded in LOADED:
+        children = [_as_loaded(model, values) for values in row._mapping[loaded] or []]
+        for child in children:
+            set_committed_value(child, "ticket", ticket)
+        set_committed_value(ticket, relationship, children)
+    return ticket
+
+
+def _as_loaded(model: type[Any], values: Mapping[str, Any]) -> Any:
+    """The `model` instance of a row as `row_to_json` gives it (by column name), persistent
+    in the session as if the ORM had loaded it (an instance already there takes the
+    values, as with `populate_existing`), so nothing is read again to answer the claim.
+
+    JSON gives timestamps as ISO text and every other column type of these tables as it
+    went in (`_check_json_types`).
+    """
+    state = {}
+    for c in model.__table__.columns:
+        value = values[c.name]
+        if value is not None and isinstance(c.type, DateTime):
+            value = datetime.fromisoformat(value)
+        state[c.key] = value
+    key = db.session.identity_key(model, tuple(state[c.key] for c in model.__table__.primary_key))
+    instance = db.session.identity_map.get(key)
+    if instance is not None:
+        for name, value in state.items():
+            set_committed_value(instance, name, value)
+        return instance
+    instance = model(**state)
+    make_transient_to_detached(instance)  # its values become the loaded state
+    db.session.add(instance)
+    return instance
+
+
+def _check_json_types(*models: type[Any]) -> None:
+    """Refuse, at import, a column `_as_loaded` would read wrongly from JSON: timestamps
+    are parsed; strings, numbers, booleans and JSON come back as they went in. A new
+    column of another type (a Numeric, a LargeBinary) fails here, not with a wrong value."""
+    plain = (String, Integer, Boolean, JSON, DateTime)
+    for model in models:
+        for c in model.__table__.columns:
+            if not isinstance(c.type, plain):
+                raise TypeError(f"{model.__name__}.{c.name}: {c.type!r} is not read from JSON")
+
+
+_check_json_types(Ticket, *(model for _, model, _ in LOADED))
 
 
 def _claimed(ticket: Ticket, reviewer: Reviewer) -> Ticket:
