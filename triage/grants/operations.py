@@ -13,7 +13,7 @@ import hmac
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.orm import lazyload
 
 from triage.extensions import db
@@ -69,15 +69,21 @@ def open_grant(ticket: Ticket, show_code: str | None = None) -> str:
     return token
 
 
+def _opens(token: str, reference: str) -> tuple[ColumnElement[bool], ...]:
+    """The WHERE of "the grant with this token opens ticket `reference` and is not too old"
+    (over TicketGrant joined to Ticket)."""
+    return (
+        TicketGrant.token_hash == hash_token(token),
+        Ticket.reference == reference,
+        TicketGrant.created_at > utcnow() - GRANT_MAX_AGE,
+    )
+
+
 def _grant(token: str, reference: str) -> TicketGrant | None:
     return db.session.scalar(
         select(TicketGrant)
         .join(Ticket, Ticket.id == TicketGrant.ticket_id)
-        .where(
-            TicketGrant.token_hash == hash_token(token),
-            Ticket.reference == reference,
-            TicketGrant.created_at > utcnow() - GRANT_MAX_AGE,
-        )
+        .where(*_opens(token, reference))
     )
 
 
@@ -92,11 +98,7 @@ def granted_ticket(token: str, reference: str) -> Ticket | None:
     return db.session.scalar(
         select(Ticket)
         .join(TicketGrant, TicketGrant.ticket_id == Ticket.id)
-        .where(
-            TicketGrant.token_hash == hash_token(token),
-            Ticket.reference == reference,
-            TicketGrant.created_at > utcnow() - GRANT_MAX_AGE,
-        )
+        .where(*_opens(token, reference))
         .options(lazyload(Ticket.flag_rows))
     )
 
