@@ -248,3 +248,22 @@ def page_token(client: FlaskClient, path: str) -> str:
     response = client.get(path)
     assert response.status_code == 200, response.text[:500]
     return csrf_token(response.text)
+
+
+def expire_claim(app: Flask, reference: str) -> None:
+    """Let the claim on ticket `reference` run out a second ago, as idleness would."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from triage.extensions import db
+    from triage.tickets.models import Ticket
+    from triage.timeutil import utcnow
+
+    with app.app_context():
+        db.session.execute(
+            update(Ticket)
+            .where(Ticket.reference == reference)
+            .values(claim_expires_at=utcnow() - timedelta(seconds=1))
+        )
+        db.session.commit()

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
+from tests.review.helpers import expire_claim
 from triage.extensions import db
 from triage.history.models import Event
 from triage.tickets.models import Ticket
-from triage.timeutil import utcnow
 
 CLAIMERS = 6
 
@@ -27,13 +26,7 @@ def test_claimers_fired_together_share_out_waiting_and_expired_tickets_once(
     waiting = {submitted(account_name=f"waiting-{i}").reference for i in range(2)}
     holder = make_reviewer("holder@example.com")
     assert holder.claim().json["reference"] == expired.reference
-    with app.app_context():
-        db.session.execute(
-            update(Ticket)
-            .where(Ticket.reference == expired.reference)
-            .values(claim_expires_at=utcnow() - timedelta(seconds=1))
-        )
-        db.session.commit()
+    expire_claim(app, expired.reference)
     claimers = [make_reviewer(f"claimer{i}@example.com") for i in range(CLAIMERS)]
     start = threading.Barrier(CLAIMERS)
     answers: list[tuple[str, int, str | None]] = []

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.review.helpers import unique_pdf
+from tests.review.helpers import expire_claim, unique_pdf
 from tests.review.second_helpers import (  # noqa: F401 - fixtures
     CHANGE,
     app_config,
@@ -298,22 +298,10 @@ def test_a_refusal_returns_the_ticket_to_the_first_approver_with_the_note(
 def test_a_refused_ticket_goes_back_to_the_queue_when_the_lease_lapses(
     app, reviewer, lead, submitted
 ):
-    from sqlalchemy import update
-
-    from triage.extensions import db
-    from triage.tickets.models import Ticket
-    from triage.timeutil import utcnow
-
     ticket = submitted(CHANGE)
     first_approved(reviewer, ticket)
     second(lead, ticket.reference, "rejected", "Check the name.")
-    with app.app_context():
-        db.session.execute(
-            update(Ticket)
-            .where(Ticket.reference == ticket.reference)
-            .values(claim_expires_at=utcnow() - timedelta(seconds=1))
-        )
-        db.session.commit()
+    expire_claim(app, ticket.reference)
     assert reviewer.queue().json["items"][0]["status"] == "awaiting_review"
     assert aware(row(app, ticket.reference).claim_expires_at) is None
 
