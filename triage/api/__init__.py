@@ -4,6 +4,7 @@ generated OpenAPI document are in triage/api/schemas.py and triage/api/openapi.p
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from datetime import timedelta
@@ -11,7 +12,7 @@ from functools import cache
 from typing import Any
 
 from flask import request
-from sqlalchemy import bindparam, select
+from sqlalchemy import Select, bindparam, select
 
 from triage.errors import InvalidRequest, Unauthorized
 from triage.extensions import db
@@ -33,25 +34,29 @@ def bearer_token() -> str:
 TOKEN_USE_RESOLUTION = timedelta(minutes=1)
 
 
-# Built once: every reviewer request runs it, and building a statement costs more than
-# sending this one (a statement object also keeps its cache key).
-_TOKEN_LOOKUP = (
-    select(Reviewer, ReviewerToken.id, ReviewerToken.last_used_at)
-    .select_from(ReviewerToken)
-    .join(Reviewer, ReviewerToken.reviewer)
-    .where(ReviewerToken.token_hash == bindparam("token_hash"))
-)
+@functools.cache
+def _token_lookup() -> Select:
+    """The token's SELECT, built once: every reviewer request runs it, and building a
+    statement costs more than sending this one. Built on first use, not at import: joining
+    through the relationship configures every mapper, which must wait until all models are
+    imported."""
+    return (
+        select(Reviewer, ReviewerToken.id, ReviewerToken.last_used_at)
+        .select_from(ReviewerToken)
+        .join(Reviewer, ReviewerToken.reviewer)
+        .where(ReviewerToken.token_hash == bindparam("token_hash"))
+    )
 
 
 def reviewer_for_token(token: str) -> Reviewer | None:
     """The active reviewer whose API token this is, else None.
 
-    One SELECT (`_TOKEN_LOOKUP`) of the reviewer and the token's id and last use, not the
+    One SELECT (`_token_lookup`) of the reviewer and the token's id and last use, not the
     token as an object: every reviewer request pays for loading it. The token's
     `last_used_at` is written only when it is older than TOKEN_USE_RESOLUTION (then the
     token is read and updated), so a busy client costs neither per request.
     """
-    row = db.session.execute(_TOKEN_LOOKUP, {"token_hash": hash_token(token)}).one_or_none()
+    row = db.session.execute(_token_lookup(), {"token_hash": hash_token(token)}).one_or_none()
     if row is None or not row.Reviewer.active:
         return None
     reviewer, token_id, last_used_at = row
