@@ -11,7 +11,8 @@ PORT ?= 5000
 # pytest-xdist: one worker per core, each with its own databases and tmp folders
 # (tests/conftest.py). loadfile keeps each file on one worker: the Redis tests of
 # tests/jobs/test_workers.py (one Redis database) never run at once, module fixtures are
-# built once. (pytest-xdist 3.8's loadgroup does not group under pytest 9.2.)
+# built once. (pytest-xdist 3.8's loadgroup does not group under pytest 9.2.) Files go out
+# longest first (tests/conftest.py, LONG_FILES), so no worker is left with a long one at the end.
 # `make test PYTEST_ARGS=` runs in one process.
 PYTEST_ARGS ?= -n auto --dist loadfile
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

@@ -25,7 +25,20 @@ TMPFS = Path("/dev/shm")
 TMPFS_MIN_FREE_BYTES = 2 * 1024**3  # a container's 64 MiB /dev/shm would fill up
 
 
+# Each test makes an app: thousands of objects that live through many of the collector's
+# young-generation passes, reach the oldest generation, then die at teardown; Python's
+# default thresholds (700, 10, 10) then ran a full collection, which walks every live
+# object, every few tests: a fifth of a test process's CPU. Young passes every 20,000
+# allocations instead of 700 promote few such objects: the same collector, collecting the
+# same cycles a little later (about 40 MB more per process).
+GC_THRESHOLDS = (20_000, 10, 10)
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    import gc
+
+    gc.set_threshold(*GC_THRESHOLDS)
+    _keep_our_file_order(config)
     if os.environ.get("PYTEST_DEBUG_TEMPROOT") or config.option.basetemp:
         return
     try:
@@ -36,6 +49,76 @@ def pytest_configure(config: pytest.Config) -> None:
         # Read by pytest when the first tmp_path is made; pytest-xdist's workers get theirs
         # from the controller, which runs this too.
         os.environ["PYTEST_DEBUG_TEMPROOT"] = str(TMPFS)
+
+
+# --- the order of files under pytest-xdist's loadfile ----------------------------------------
+#
+# `--dist loadfile` gives each worker the next file in the queue when it is free, and by
+# default sorts the queue by each file's number of tests (`--loadscope-reorder`). Files of a
+# few long tests (a calibration, gunicorn, Celery or nginx processes, fixed waits) came
+# last, and one worker was still running one of them while the other had nothing left.
+# Longest first instead (the LPT rule, within the largest file's time of the best order):
+# a file's expected time is the seconds below, else PER_TEST_SECONDS for each test
+# (BROWSER_TEST_SECONDS for a Chromium one). The seconds are one run's on 2 cores (files
+# that take longer than their number of tests says); only their order matters, and a file
+# missing from the list only goes where its number of tests puts it.
+PER_TEST_SECONDS = 0.3
+BROWSER_TEST_SECONDS = 3.0
+LONG_FILES = {
+    "tests/review/test_previews.py": 26,
+    "tests/tickets/test_intake_api.py": 25,
+    "tests/e2e/test_s3_proxy.py": 24,
+    "tests/api/test_schemathesis.py": 23,
+    "tests/analysis/test_phash_pdf.py": 16,
+    "tests/evidence/test_pdf_routing.py": 16,
+    "tests/retention/test_crash.py": 15,
+    "tests/state/test_races.py": 14,
+    "tests/recovery/test_not_me.py": 13,
+    "tests/break_workbench/test_json_decisions.py": 13,
+    "tests/test_text_fuzz.py": 12,
+    "tests/e2e/test_gunicorn.py": 11,
+    "tests/test_packaging.py": 9,
+    "tests/analysis/test_analyse.py": 8,
+    "tests/accounts/test_http_directory.py": 7,
+    "tests/jobs/test_workers.py": 7,
+    "tests/e2e/test_slow_clients.py": 7,
+    "tests/break_workbench/test_chinese_names.py": 7,
+    "tests/evidence_analysis/test_worker.py": 6,
+    "tests/review/test_workbench.py": 6,
+    "tests/evidence_analysis/test_wiring.py": 5,
+    "tests/break_workbench/test_pdf_pages_of_pictures.py": 5,
+}
+
+
+def _keep_our_file_order(config: pytest.Config) -> None:
+    """Stop xdist re-sorting files by their number of tests, unless asked to on the command
+    line: `pytest_collection_modifyitems` below orders them."""
+    if getattr(config.option, "dist", "no") != "loadfile":
+        return
+    if "--loadscope-reorder" not in config.invocation_params.args:
+        config.option.loadscopereorder = False
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist, files longest first (LONG_FILES); tests keep their order within
+    each file. One process runs them in pytest's order."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    files: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        files.setdefault(item.nodeid.split("::", 1)[0], []).append(item)
+
+    def expected_seconds(path: str) -> float:
+        if path in LONG_FILES:
+            return LONG_FILES[path]
+        return sum(
+            BROWSER_TEST_SECONDS if item.get_closest_marker("browser") else PER_TEST_SECONDS
+            for item in files[path]
+        )
+
+    items[:] = [item for path in sorted(files, key=expected_seconds, reverse=True)
+                for item in files[path]]  # fmt: skip
 
 
 @pytest.fixture
@@ -118,6 +201,8 @@ import shutil  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from typing import Any  # noqa: E402
 
+import jinja2  # noqa: E402
+import jinja2.bccache  # noqa: E402
 from flask import Flask  # noqa: E402
 from flask.testing import FlaskClient, FlaskCliRunner  # noqa: E402
 
@@ -268,6 +353,58 @@ def app_config(tmp_path: Path, database_url: str) -> dict[str, Any]:
     }
 
 
+class SharedTemplateCode(jinja2.BytecodeCache):
+    """Jinja's compiled templates, shared by the apps of one test process.
+
+    Each test's app has its own Jinja environment, which compiled every template it rendered
+    anew: parsing and Python's `compile` were about 15 ms of a test that renders two pages.
+    A `jinja2.BytecodeCache` is Jinja's documented way to skip that. The key is the
+    template's name and file and the environment's settings that change the generated code;
+    Jinja compares the source's checksum before it uses an entry. So a template is compiled
+    again whenever its text or those settings differ, and rendered by each app as before.
+    """
+
+    def __init__(self) -> None:
+        self.code: dict[str, bytes] = {}
+
+    def get_bucket(
+        self, environment: jinja2.Environment, name: str, filename: str | None, source: str
+    ) -> jinja2.bccache.Bucket:
+        settings = (
+            sorted(environment.extensions),
+            environment.block_start_string,
+            environment.block_end_string,
+            environment.variable_start_string,
+            environment.variable_end_string,
+            environment.comment_start_string,
+            environment.comment_end_string,
+            environment.line_statement_prefix,
+            environment.line_comment_prefix,
+            environment.trim_blocks,
+            environment.lstrip_blocks,
+            environment.newline_sequence,
+            environment.keep_trailing_newline,
+            environment.optimized,
+            environment.is_async,
+            getattr(environment.autoescape, "__qualname__", environment.autoescape),
+        )
+        key = f"{self.get_cache_key(name, filename)}:{settings!r}"
+        bucket = jinja2.bccache.Bucket(environment, key, self.get_source_checksum(source))
+        self.load_bytecode(bucket)
+        return bucket
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        code = self.code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.code[bucket.key] = bucket.bytecode_to_string()
+
+
+TEMPLATE_CODE = SharedTemplateCode()
+
+
 def wait_for_background_work() -> None:
     """Block until work the app started outside a request is done.
 
@@ -288,10 +425,48 @@ def app(app_config: dict[str, Any]) -> Iterator[Flask]:
     from triage.extensions import db
 
     app = create_app(app_config)
+    app.jinja_env.bytecode_cache = TEMPLATE_CODE
     yield app
     wait_for_background_work()
     with app.app_context():
         db.engine.dispose()
+
+
+def _celery_signals() -> list[Any]:
+    from celery import signals
+    from celery.utils.dispatch import Signal
+
+    return [signal for signal in vars(signals).values() if isinstance(signal, Signal)]
+
+
+@pytest.fixture(autouse=True)
+def no_app_outlives_its_test() -> Iterator[None]:
+    """Disconnect the Celery signal receivers connected during the test that close over a
+    Flask app (today `triage.jobs.celery_init_app`'s `worker_process_init` one, connected
+    with weak=False), so that the test's apps can be freed.
+
+    A process serves one app, so there such a receiver lives as long as the process; a test
+    process makes an app or more per test, and each stayed reachable from the signal with
+    its engine, templates and the rest: over a thousand apps by the end of a worker's run,
+    and Python's full garbage collections, which walk every live object, took longer with
+    each test. Receivers that were there before the test are left alone.
+    """
+    before = {id(receiver) for signal in _celery_signals() for _, receiver in signal.receivers}
+    yield
+    for signal in _celery_signals():
+        for _, receiver in list(signal.receivers):
+            if id(receiver) in before:
+                continue
+            cells = getattr(receiver, "__closure__", None) or ()
+            if any(isinstance(_cell_value(cell), Flask) for cell in cells):
+                signal.disconnect(receiver)
+
+
+def _cell_value(cell: Any) -> object:
+    try:
+        return cell.cell_contents
+    except ValueError:  # an empty cell
+        return None
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from datetime import timedelta
 import pikepdf
 import pytest
 import requests
+from kombu.transport import memory
 from PIL import Image
 
 from storage import ObjectMissing, new_key, preview_key
@@ -131,6 +132,22 @@ def store(app):
     return app.extensions["evidence_store"]
 
 
+class PromptMemoryTransport(memory.Transport):
+    """kombu's in-memory broker (the same queues, `memory.Channel.queues`) that looks for a
+    message every 10 ms and returns to the worker's loop after 50 ms without one.
+
+    Celery's loop for such brokers asks for messages with a 2 s timeout and checks for
+    shutdown only between asks, and kombu looks once a second: each test waited about 3 s
+    for its worker to stop and up to 1 s for each job to start. Only when the worker looks
+    changes; what it does with a message does not.
+    """
+
+    polling_interval = 0.01
+
+    def drain_events(self, connection, timeout: float | None = None):
+        return super().drain_events(connection, timeout=min(timeout or 0.05, 0.05))
+
+
 @pytest.fixture(autouse=True)
 def worker(request: pytest.FixtureRequest) -> Iterator[None]:
     """Tests with an app render on a real Celery worker in this process (memory broker),
@@ -142,7 +159,9 @@ def worker(request: pytest.FixtureRequest) -> Iterator[None]:
     from kombu.transport.memory import Channel
 
     request.getfixturevalue("app_config").update(
-        CELERY_BROKER_URL="memory://", CELERY_TASK_ALWAYS_EAGER=False
+        CELERY_BROKER_URL="memory://",
+        CELERY_TASK_ALWAYS_EAGER=False,
+        CELERY={"broker_transport": f"{__name__}:PromptMemoryTransport"},
     )
     app = request.getfixturevalue("app")
     Channel.queues.clear()  # nothing left from another test's app
