@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-import time
 from contextlib import suppress
 
 from flask import Flask, Response, g, has_request_context, jsonify, render_template, request
@@ -15,7 +13,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
-from triage.errors import STATUS, Msg, ServiceUnavailable, TriageError
+from triage.errors import STATUS, Msg, ServiceUnavailable, TriageError, retry_after_seconds
 from triage.evidence.checks import FileRefused
 from triage.evidence.policy import MAX_FILE_BYTES, format_size
 from triage.extensions import db, limiter
@@ -107,18 +105,21 @@ def database_unavailable() -> ServiceUnavailable:
 
 
 def _retry_after() -> str:
-    """Seconds until the limit that refused this request lets one through again (RFC 9110
-    §10.2.3). Worked out only on a 429: the limiter adds no headers to other answers."""
+    """Seconds until the Flask-Limiter limit that refused this request lets one through
+    again. Worked out only on a 429: the limiter adds no headers to other answers. (Its
+    `reset_at` is a second past the window's end, so the window's own end is used.)"""
     current = limiter.current_limit
     if current is None:
         return "60"
-    return str(max(1, math.ceil(current.reset_at - time.time())))
+    return str(retry_after_seconds(current.window[0]))
 
 
 def register(app: Flask) -> None:
     @app.errorhandler(TriageError)
     def triage_error(exc: TriageError):
-        return error_response(exc.code, exc.message, exc.status, **exc.extra)
+        retry_after = getattr(exc, "retry_after", None)
+        headers = {"Retry-After": str(retry_after)} if retry_after else None
+        return error_response(exc.code, exc.message, exc.status, headers, **exc.extra)
 
     @app.errorhandler(FileRefused)
     def file_refused(exc: FileRefused):

@@ -9,6 +9,8 @@ error's status is read from it. Pure module (no Flask). The evidence store's own
 
 from __future__ import annotations
 
+import math
+import time
 from typing import Any
 
 STATUS = {
@@ -113,8 +115,21 @@ class UnknownMaterial(TriageError):
     code = "unknown_material"
 
 
+def retry_after_seconds(reset_time: float) -> int:
+    """Whole seconds from now until `reset_time` (a UNIX time), at least 1: the
+    `Retry-After` (RFC 9110 §10.2.3) of a 429."""
+    return max(1, math.ceil(reset_time - time.time()))
+
+
 class RateLimited(TriageError):
+    """Too many requests (`429`); `retry_after`: whole seconds until the limit that refused
+    lets one through again (the answer's `Retry-After`, RFC 9110 §10.2.3), if known."""
+
     code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class ServiceUnavailable(TriageError):

@@ -7,7 +7,7 @@ from flask_limiter.util import get_remote_address
 from limits import parse_many
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from triage.errors import RateLimited
+from triage.errors import RateLimited, retry_after_seconds
 from triage.extensions import limiter
 from triage.grants import operations as grants
 from triage.tickets.models import Ticket
@@ -128,9 +128,11 @@ def refuse_token_guessing() -> None:
         address = get_remote_address()
         for item in TOKEN_GUESSES:
             if not limiter.limiter.test(item, _TOKEN_SCOPE, address):
+                reset = limiter.limiter.get_window_stats(item, _TOKEN_SCOPE, address).reset_time
                 raise RateLimited(
                     "Too many requests with a token that is not valid. Wait a minute and "
-                    "try again with a reviewer's API token."
+                    "try again with a reviewer's API token.",
+                    retry_after=retry_after_seconds(reset),
                 )
 
 

@@ -18,7 +18,8 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import JSON, Boolean, ColumnElement, DateTime, Integer, String, column, select, text
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import MANYTOONE, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.selectable import TextualSelect
 
@@ -247,19 +248,17 @@ WITH expired AS MATERIALIZED (
     WHERE TRUE{type}
     ORDER BY priority_rank, first_submitted_at, id
     LIMIT 1
+), bound AS MATERIALIZED (
+    SELECT priority_rank, first_submitted_at, id FROM first_expired
+    UNION ALL
+    SELECT 32767, TIMESTAMPTZ 'infinity', ''
+    ORDER BY 1
+    LIMIT 1
 ), first_waiting AS (
     SELECT id FROM tickets
     WHERE status = '{waiting}'{type}
-      AND NOT EXISTS (
-        SELECT FROM first_expired AS e, (
-            SELECT priority_rank, first_submitted_at, id FROM tickets
-            WHERE status = '{waiting}'{type}
-            ORDER BY priority_rank, first_submitted_at, id
-            LIMIT 1
-        ) AS w
-        WHERE (e.priority_rank, e.first_submitted_at, e.id)
-            < (w.priority_rank, w.first_submitted_at, w.id)
-      )
+      AND (priority_rank, first_submitted_at, id) < ((SELECT priority_rank FROM bound),
+          (SELECT first_submitted_at FROM bound), (SELECT id FROM bound))
     ORDER BY priority_rank, first_submitted_at, id
     LIMIT 1
     FOR UPDATE SKIP LOCKED
@@ -290,7 +289,8 @@ WITH expired AS MATERIALIZED (
     RETURNING tickets.*
 ), recorded AS (
     INSERT INTO events (ticket_id, at, actor, action, details)
-    SELECT ticket_id, :now, actor, action, details FROM (
+    SELECT ticket_id, GREATEST(CAST(:now AS timestamptz), clock_timestamp()), actor, action,
+        details FROM (
         SELECT 1 AS n, e.id AS ticket_id, '{system}' AS actor, 'claim_lapsed' AS action,
             json_build_object('reviewer', holder.email, 'expired_at', {expired_iso},
                               'idle_minutes', CAST(:idle_minutes AS integer)) AS details
@@ -355,14 +355,21 @@ def _claim_in_one_statement(reviewer: Reviewer, ticket_type: str | None) -> Tick
       or taking is left to it). Each is handed back (`handed_back`) or, when it comes first
       in the queue, taken straight over (`taken`), with its `claim_lapsed` event either way,
       as `lapse_expired_claims` would have written it.
-    - `pick`: the first waiting ticket (QUEUE_ORDER, index ix_tickets_queue, locked, SKIP
-      LOCKED: a candidate another claimer holds is passed over, not waited for), unless an
-      expired lease comes before it (`first_expired`, already locked). The waiting ticket
-      is locked only when it is the one taken: a row locked and not taken would be skipped
-      by every other claimer until we commit (a 204 while a ticket waits).
+    - `pick`: the first waiting ticket that comes before the first expired lease (`bound`:
+      that lease's place in QUEUE_ORDER, or past the end when there is none), locked with
+      SKIP LOCKED, so a candidate another claimer holds is passed over, not waited for;
+      else that expired lease (`first_expired`, already locked). Bounding the scan, rather
+      than comparing with the first waiting row, keeps the order when another claimer
+      holds that row: the lapsed lease, not the next waiting ticket behind it, is taken.
+      The bound is three InitPlan parameters, an index condition on ix_tickets_queue (a
+      filter would walk every waiting ticket when the lapsed lease comes first). A waiting
+      ticket is locked only when it is the one taken: a row locked and not taken would be
+      skipped by every other claimer until we commit (a 204 while a ticket waits).
     - `taken`: the claim itself, guarded by the status as read (api.md "Statuses"), so of
       concurrent claimers exactly one wins each ticket; `recorded` writes its `claimed`
-      event in the same statement (after the ticket's `claim_lapsed`, if any).
+      event in the same statement (after the ticket's `claim_lapsed`, if any), stamped
+      when the statement runs (`clock_timestamp()`, never before `now`): an event another
+      request committed since `now` was read stays before the claim in the history.
     - The SELECT returns the ticket with its flags, evidence and requests, for the answer,
       and turns off `synchronous_commit` for this transaction only (`set_config(..., true)`,
       evaluated only when a ticket was taken). A claim is a lease: a crash can lose at most
@@ -420,6 +427,11 @@ def _as_loaded(model: type[Any], values: Mapping[str, Any]) -> Any:
     if instance is not None:
         for name, value in state.items():
             set_committed_value(instance, name, value)
+        # Objects it points to (the holder, the approvers) may have changed with the
+        # columns: they load again when read, as after populate_existing.
+        many_to_one = [r.key for r in sa_inspect(model).relationships if r.direction is MANYTOONE]
+        if many_to_one:
+            db.session.expire(instance, many_to_one)
         return instance
     instance = model(**state)
     make_transient_to_detached(instance)  # its values become the loaded state
