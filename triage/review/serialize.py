@@ -35,7 +35,7 @@ def review_ticket_json(ticket: Ticket, state: TicketState | None = None) -> dict
         # Reviewers see every flag (customers only CUSTOMER_FLAGS) and the safeguards.
         "flags": ticket.flags,
         "priority": ticket.priority,
-        "record": record_json(ticket),
+        "record": record_json(ticket, state),
         "approvals": approvals_json(ticket),
         "retention": retention_json(ticket),
         # api.md "Evidence analysis": findings in reviewers' words, and what was read.
