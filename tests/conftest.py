@@ -470,6 +470,14 @@ def _cell_value(cell: Any) -> object:
 
 
 @pytest.fixture
+def pg_app(app: Flask) -> Flask:
+    """`app`, for a test about PostgreSQL alone (its locks, its plans); skipped on SQLite."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        pytest.skip("PostgreSQL only: set TEST_DATABASE_URL")
+    return app
+
+
+@pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
 

@@ -10,16 +10,11 @@ from __future__ import annotations
 
 import time
 
-import pytest
 from flask import Flask
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.pool import NullPool
 
 from tests.conftest import UNFREEZE_WITH_CARD
-
-
-def postgres(app: Flask) -> bool:
-    return app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
 
 
 def app_backends(app: Flask) -> set[int]:
@@ -55,13 +50,6 @@ def kill_app_backends(app: Flask) -> int:
     admin.dispose()
     time.sleep(0.05)  # the FATAL message and the FIN reach our side of the socket
     return len(pids)
-
-
-@pytest.fixture
-def pg_app(app: Flask) -> Flask:
-    if not postgres(app):
-        pytest.skip("PostgreSQL only: set TEST_DATABASE_URL")
-    return app
 
 
 def test_engine_options_have_no_pre_ping():

@@ -17,15 +17,9 @@ from triage.tickets.models import Ticket
 from triage.timeutil import iso, utcnow
 
 
-def postgres(app: Flask) -> bool:
-    return app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
-
-
 @pytest.fixture
-def pg(app: Flask) -> Flask:
-    if not postgres(app):
-        pytest.skip("PostgreSQL only: set TEST_DATABASE_URL")
-    return app
+def pg(pg_app: Flask) -> Flask:
+    return pg_app
 
 
 def set_expiry(app: Flask, reference: str, when) -> None:

@@ -144,44 +144,32 @@ def test_a_truncated_body_stores_nothing(make_ticket, pdf_bytes, app):
     assert evidence_count(app) == 0
 
 
-def test_a_chunked_upload_over_real_http(make_ticket, pdf_bytes, live_server):
+def post_chunked(live_server: str, ticket, data: bytes, piece: int):
+    """Upload `data` as a passport over real HTTP, the body sent in `piece`-byte chunks with
+    no length (Transfer-Encoding: chunked)."""
     import requests
 
-    ticket = make_ticket()
-    data = pdf_of_size(pdf_bytes, 3 * READ_SIZE + 17)
     body = multipart([("material", None, b"passport"), ("file", "scan.pdf", data)])
-
-    def pieces():
-        for i in range(0, len(body), 70_001):
-            yield body[i : i + 70_001]
-
-    response = requests.post(
+    return requests.post(
         f"{live_server}/api/v1/tickets/{ticket.reference}/evidence",
-        data=pieces(),  # no length: Transfer-Encoding: chunked
+        data=(body[i : i + piece] for i in range(0, len(body), piece)),
         headers={**ticket.headers, "Content-Type": f"multipart/form-data; boundary={BOUNDARY}"},
         timeout=30,
     )
+
+
+def test_a_chunked_upload_over_real_http(make_ticket, pdf_bytes, live_server):
+    ticket = make_ticket()
+    data = pdf_of_size(pdf_bytes, 3 * READ_SIZE + 17)
+    response = post_chunked(live_server, ticket, data, 70_001)
     assert response.status_code == 201, response.text[:300]
     assert response.json()["sha256"] == hashlib.sha256(data).hexdigest()
 
 
 def test_a_chunked_upload_over_the_limit_is_413(make_ticket, pdf_bytes, live_server, app):
-    import requests
-
     ticket = make_ticket()
     data = pdf_of_size(pdf_bytes, MAX_FILE + 300 * 1024)
-    body = multipart([("material", None, b"passport"), ("file", "scan.pdf", data)])
-
-    def pieces():
-        for i in range(0, len(body), 100_000):
-            yield body[i : i + 100_000]
-
-    response = requests.post(
-        f"{live_server}/api/v1/tickets/{ticket.reference}/evidence",
-        data=pieces(),
-        headers={**ticket.headers, "Content-Type": f"multipart/form-data; boundary={BOUNDARY}"},
-        timeout=30,
-    )
+    response = post_chunked(live_server, ticket, data, 100_000)
     assert response.status_code == 413, response.text[:300]
     assert evidence_count(app) == 0
 
@@ -192,8 +180,15 @@ def test_a_chunked_upload_over_the_limit_is_413(make_ticket, pdf_bytes, live_ser
 def test_a_lower_case_reference_uploads_on_the_pages(client, web_ticket, pdf_bytes, app):
     reference, _ = web_ticket
     token = form_token(client, f"/tickets/{reference}")
-    response = client.post(
-        f"/tickets/{reference.lower()}/evidence",
+    response = post_pdf(client, reference.lower(), token, pdf_bytes)
+    assert response.status_code == 201, response.get_data(as_text=True)[:300]
+    assert evidence_count(app) == 1
+
+
+def post_pdf(client, reference: str, token: str, pdf_bytes: bytes):
+    """One PDF to the page's upload form of ticket `reference`, asking for JSON."""
+    return client.post(
+        f"/tickets/{reference}/evidence",
         data={
             "csrf_token": token,
             "material": "passport",
@@ -202,8 +197,6 @@ def test_a_lower_case_reference_uploads_on_the_pages(client, web_ticket, pdf_byt
         content_type="multipart/form-data",
         headers=JSON,
     )
-    assert response.status_code == 201, response.get_data(as_text=True)[:300]
-    assert evidence_count(app) == 1
 
 
 def test_a_grant_on_another_ticket_uploads_nothing(client, app, pdf_bytes):
@@ -211,16 +204,7 @@ def test_a_grant_on_another_ticket_uploads_nothing(client, app, pdf_bytes):
     stranger = app.test_client()
     theirs, _ = create_on_web(stranger)
     token = form_token(client, f"/tickets/{mine}")
-    response = client.post(
-        f"/tickets/{theirs}/evidence",
-        data={
-            "csrf_token": token,
-            "material": "passport",
-            "files": [(io.BytesIO(pdf_bytes), "p.pdf")],
-        },
-        content_type="multipart/form-data",
-        headers=JSON,
-    )
+    response = post_pdf(client, theirs, token, pdf_bytes)
     assert response.status_code == 404
     assert evidence_count(app) == 0
 
@@ -238,16 +222,7 @@ def test_an_expired_grant_uploads_nothing(client, web_ticket, pdf_bytes, app):
             update(TicketGrant).values(created_at=utcnow() - GRANT_MAX_AGE - timedelta(seconds=1))
         )
         db.session.commit()
-    response = client.post(
-        f"/tickets/{reference}/evidence",
-        data={
-            "csrf_token": token,
-            "material": "passport",
-            "files": [(io.BytesIO(pdf_bytes), "p.pdf")],
-        },
-        content_type="multipart/form-data",
-        headers=JSON,
-    )
+    response = post_pdf(client, reference, token, pdf_bytes)
     assert response.status_code == 404
     assert evidence_count(app) == 0
 
@@ -260,16 +235,7 @@ def test_a_forgotten_grant_copied_back_uploads_nothing(client, web_ticket, pdf_b
     old_cookie = client.get_cookie("session").value
     assert client.post(f"/tickets/{reference}/forget", data={"csrf_token": token}).status_code < 400
     client.set_cookie("session", old_cookie)
-    response = client.post(
-        f"/tickets/{reference}/evidence",
-        data={
-            "csrf_token": token,
-            "material": "passport",
-            "files": [(io.BytesIO(pdf_bytes), "p.pdf")],
-        },
-        content_type="multipart/form-data",
-        headers=JSON,
-    )
+    response = post_pdf(client, reference, token, pdf_bytes)
     assert response.status_code == 404
     assert evidence_count(app) == 0
 

@@ -12,17 +12,6 @@ from sqlalchemy import event
 from tests.conftest import UNFREEZE_WITH_CARD
 
 
-def postgres(app: Flask) -> bool:
-    return app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
-
-
-@pytest.fixture
-def pg_app(app: Flask) -> Flask:
-    if not postgres(app):
-        pytest.skip("PostgreSQL only: set TEST_DATABASE_URL")
-    return app
-
-
 def waiting_tickets(app: Flask, n: int) -> list[str]:
     from triage.extensions import db
     from triage.tickets.operations import create_ticket, submit
