@@ -79,12 +79,6 @@ def held_ticket(reference: str) -> Ticket | None:
     return None if token is None else grants.granted_ticket(token, reference)
 
 
-def holds_ticket(reference: str) -> bool:
-    """Whether this browser's grant on ticket `reference` (upper case) is still valid."""
-    token = _grants().get(reference)
-    return token is not None and grants.grant_opens(token, reference)
-
-
 def new_ticket_code(reference: str) -> str | None:
     """The access code of the ticket this browser just created, once (the caller commits)."""
     token = _grants().get(reference)

@@ -4,7 +4,6 @@ generated OpenAPI document are in triage/api/schemas.py and triage/api/openapi.p
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from datetime import timedelta
@@ -34,7 +33,7 @@ def bearer_token() -> str:
 TOKEN_USE_RESOLUTION = timedelta(minutes=1)
 
 
-@functools.cache
+@cache
 def _token_lookup() -> Select:
     """The token's SELECT, built once: every reviewer request runs it, and building a
     statement costs more than sending this one. Built on first use, not at import: joining

@@ -103,11 +103,6 @@ def granted_ticket(token: str, reference: str) -> Ticket | None:
     )
 
 
-def grant_opens(token: str, reference: str) -> bool:
-    """Whether the grant with this token still opens the ticket `reference` (upper case)."""
-    return _grant(token, reference) is not None
-
-
 def take_code(token: str, reference: str) -> str | None:
     """The new ticket's access code, once: the sealed copy is erased as it is read."""
     grant = _grant(token, reference)

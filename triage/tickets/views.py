@@ -42,13 +42,7 @@ from triage.extensions import db, limiter
 from triage.i18n import current_language, error_message, short_label, translate
 from triage.requirements import MATERIALS, FactsError, Resolution, parse_facts, resolve
 from triage.requirements.rules import NO_RULE_MESSAGE
-from triage.security import (
-    forget_ticket,
-    grant_ticket,
-    held_ticket,
-    holds_ticket,
-    new_ticket_code,
-)
+from triage.security import forget_ticket, grant_ticket, held_ticket, new_ticket_code
 from triage.tickets import operations as ops
 from triage.tickets import page as customer_page
 from triage.tickets import status as st
@@ -248,9 +242,10 @@ def _held_ticket(reference: str) -> Ticket:
 @bp.get("/tickets/<reference>")
 def show(reference: str):
     reference = reference.upper()
-    if not holds_ticket(reference):
+    ticket = held_ticket(reference)
+    if ticket is None:
         return redirect(url_for(".resume", reference=reference))
-    return _render_ticket(ops.ticket_by_reference(reference))
+    return _render_ticket(ticket)
 
 
 def _render_ticket(ticket: Ticket, status: int = 200, **context: Any):
