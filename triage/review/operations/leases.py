@@ -454,7 +454,8 @@ _check_json_types(Ticket, *(model for _, model, _ in LOADED))
 
 
 def _claimed(ticket: Ticket, reviewer: Reviewer) -> Ticket:
-    """Record the claim `reviewer` just won on `ticket` (both claim paths end here)."""
+    """Record the claim `reviewer` just won on `ticket` (SQLite's path; PostgreSQL's one
+    statement writes its own `claimed` event)."""
     record(
         ticket.id,
         reviewer.actor,
