@@ -432,43 +432,6 @@ def app(app_config: dict[str, Any]) -> Iterator[Flask]:
         db.engine.dispose()
 
 
-def _celery_signals() -> list[Any]:
-    from celery import signals
-    from celery.utils.dispatch import Signal
-
-    return [signal for signal in vars(signals).values() if isinstance(signal, Signal)]
-
-
-@pytest.fixture(autouse=True)
-def no_app_outlives_its_test() -> Iterator[None]:
-    """Disconnect the Celery signal receivers connected during the test that close over a
-    Flask app (today `triage.jobs.celery_init_app`'s `worker_process_init` one, connected
-    with weak=False), so that the test's apps can be freed.
-
-    A process serves one app, so there such a receiver lives as long as the process; a test
-    process makes an app or more per test, and each stayed reachable from the signal with
-    its engine, templates and the rest: over a thousand apps by the end of a worker's run,
-    and Python's full garbage collections, which walk every live object, took longer with
-    each test. Receivers that were there before the test are left alone.
-    """
-    before = {id(receiver) for signal in _celery_signals() for _, receiver in signal.receivers}
-    yield
-    for signal in _celery_signals():
-        for _, receiver in list(signal.receivers):
-            if id(receiver) in before:
-                continue
-            cells = getattr(receiver, "__closure__", None) or ()
-            if any(isinstance(_cell_value(cell), Flask) for cell in cells):
-                signal.disconnect(receiver)
-
-
-def _cell_value(cell: Any) -> object:
-    try:
-        return cell.cell_contents
-    except ValueError:  # an empty cell
-        return None
-
-
 @pytest.fixture
 def pg_app(app: Flask) -> Flask:
     """`app`, for a test about PostgreSQL alone (its locks, its plans); skipped on SQLite."""

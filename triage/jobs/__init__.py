@@ -131,7 +131,6 @@ def celery_init_app(app: Flask) -> Celery:
     import triage.recovery.tasks
     import triage.retention.tasks  # noqa: F401
 
-    @worker_process_init.connect(weak=False)
     def _fresh_connections(**_: Any) -> None:
         # A prefork child must not share the parent's pooled connections (SQLAlchemy,
         # "Using Connection Pools with Multiprocessing or os.fork()").
@@ -141,6 +140,10 @@ def celery_init_app(app: Flask) -> Celery:
             for engine in db.engines.values():
                 engine.dispose(close=False)
 
+    # A weak receiver, kept alive by the Celery app it belongs to: a strong one would keep
+    # every Flask app ever made alive through the signal (a test process makes thousands).
+    celery_app.fresh_connections = _fresh_connections
+    worker_process_init.connect(_fresh_connections, weak=True)
     app.extensions["celery"] = celery_app
     return celery_app
 
