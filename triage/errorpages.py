@@ -117,9 +117,7 @@ def _retry_after() -> str:
 def register(app: Flask) -> None:
     @app.errorhandler(TriageError)
     def triage_error(exc: TriageError):
-        retry_after = getattr(exc, "retry_after", None)
-        headers = {"Retry-After": str(retry_after)} if retry_after else None
-        return error_response(exc.code, exc.message, exc.status, headers, **exc.extra)
+        return error_response(exc.code, exc.message, exc.status, exc.headers(), **exc.extra)
 
     @app.errorhandler(FileRefused)
     def file_refused(exc: FileRefused):

@@ -75,6 +75,10 @@ class TriageError(Exception):
     def to_json(self) -> dict[str, Any]:
         return {"error": {"code": self.code, "message": self.message, **self.extra}}
 
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the answer carries beside the envelope (none by default)."""
+        return {}
+
 
 class InvalidRequest(TriageError):
     code = "invalid_request"
@@ -130,6 +134,9 @@ class RateLimited(TriageError):
     def __init__(self, message: str, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)} if self.retry_after else {}
 
 
 class ServiceUnavailable(TriageError):

@@ -11,9 +11,8 @@ holding it in memory costs at most that much per request.
 
 from __future__ import annotations
 
-import typing as t
 from io import BytesIO
-from typing import IO
+from typing import IO, Any
 
 from flask import Request
 from werkzeug.formparser import FormDataParser, MultiPartParser
@@ -37,7 +36,7 @@ class LargeReadFormDataParser(FormDataParser):
         mimetype: str,
         content_length: int | None,
         options: dict[str, str],
-    ) -> t.Any:
+    ) -> Any:
         # Werkzeug's own _parse_multipart, but for the parser's buffer_size.
         parser = MultiPartParser(
             stream_factory=self.stream_factory,

@@ -308,7 +308,9 @@ def upload(reference: str):
     files = [f for f in form.files.data or [] if f.filename or f.content_length]
     errors: list[str] = []
     code, status = "", 201
-    added: list[dict[str, Any]] = []  # each file as api.md shows it, made before its commit
+    as_json = wants_json()
+    added = 0
+    shown: list[dict[str, Any]] = []  # for JSON: each file as api.md shows it, before its commit
     if form.material.errors:
         errors, code, status = list(form.material.errors), "invalid_request", 400
     elif not material:
@@ -319,16 +321,18 @@ def upload(reference: str):
         # Each file stands alone: one refused photo does not lose the others.
         try:
             item = add_evidence(ticket, material, uploaded_name(file), file.stream)
-            added.append(evidence_json(item))
+            if as_json:
+                shown.append(evidence_json(item))
             db.session.commit()
+            added += 1
         except (TriageError, FileRefused) as exc:
             db.session.rollback()
             errors.append(error_message(exc.code, exc.message))
             code, status = exc.code, exc.status
             if code in _STOP_UPLOADING:
                 break
-    if wants_json():
-        body: dict[str, Any] = {"evidence": added}
+    if as_json:
+        body: dict[str, Any] = {"evidence": shown}
         if errors:
             body["error"] = {
                 "code": code,
@@ -341,7 +345,7 @@ def upload(reference: str):
             ngettext(
                 "Added %(num)d file to “%(item)s”.",
                 "Added %(num)d files to “%(item)s”.",
-                len(added),
+                added,
                 item=short_label(MATERIALS[material].label),
             )
         )
