@@ -76,7 +76,8 @@ def test_pressing_the_button_disputes_once_and_tells_both_addresses(app, noticed
     [(actor, details)] = [(who, d) for a, who, d in history(app, made.reference) if a == "disputed"]
     assert actor == "registered owner" and isinstance(details["link_id"], int)
 
-    smtp.wait_for(5, timeout=10)
+    # The welcome and the owner's notice, then one message to each address.
+    assert len(smtp.wait_for(4, timeout=10)) == 4
     kinds = {(n["kind"], n["recipient"], n["status"]) for n in notifications(app, made.reference)}
     assert ("disputed", CONTACT, "sent") in kinds
     assert ("owner_disputed", OWNER, "sent") in kinds

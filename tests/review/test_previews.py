@@ -225,7 +225,7 @@ def settle(timeout: float = 60) -> None:
     while quiet < 3:
         assert time.monotonic() < deadline, "the background render did not finish"
         quiet = 0 if _busy() else quiet + 1
-        time.sleep(0.05)
+        time.sleep(0.02)
 
 
 # --- the renderer and its limits -------------------------------------------------------------
