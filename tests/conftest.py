@@ -52,7 +52,6 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ["PYTEST_DEBUG_TEMPROOT"] = str(TMPFS)
 
 
-
 # --- URL builders shared by the apps of one test process --------------------------------------
 #
 # Each test's app adds its 64 URL rules to a new Werkzeug map, and Werkzeug generates and
@@ -84,6 +83,7 @@ def _share_url_builders() -> None:
 
     shared_builder.shared = True  # type: ignore[attr-defined]
     Rule._compile_builder = shared_builder  # type: ignore[method-assign]
+
 
 # --- the order of files under pytest-xdist's loadfile ----------------------------------------
 #
