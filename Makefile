@@ -79,8 +79,11 @@ run: db-upgrade
 	trap 'kill $$worker 2>/dev/null; for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 $$worker 2>/dev/null || break; sleep 1; done; kill -9 $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
 
+# Bytecode is written even where PYTHONDONTWRITEBYTECODE is set: each pytest-xdist worker, and
+# each gunicorn, Celery and checker process the tests start, otherwise compiles every module
+# (and pytest rewrites every test module's asserts) anew, about 4 s of each worker's start.
 test: install browser-deps proxy-deps
-	$(BIN)/pytest $(PYTEST_ARGS)
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

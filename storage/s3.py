@@ -35,8 +35,8 @@ _MISSING_CODES = {"NoSuchKey", "404", "NotFound"}
 #                       server's x-amz-retry-after capped by botocore at that + 5 s)
 #                    <= 2 x 7 + 6                                        = 20 s
 #   upload + cleanup <= 2 x 20                                           = 40 s < 60 s
-# (measured against a paused store: about 11 s to the 503, 22 s with the cleanup; see
-# tests/e2e/test_s3_proxy.py). READ_TIMEOUT bounds each socket read or write, so 5 s is
+# (measured against a paused store: about 11 s to the 503, 22 s with the cleanup;
+# tests/e2e/test_s3_proxy.py checks this sum, and the bound with 1 s waits). READ_TIMEOUT bounds each socket read or write, so 5 s is
 # plenty for a 5 MiB body to a store that is alive; one retry covers a dropped connection.
 CONNECT_TIMEOUT = 2
 READ_TIMEOUT = 5
