@@ -36,8 +36,9 @@ _MISSING_CODES = {"NoSuchKey", "404", "NotFound"}
 #                    <= 2 x 7 + 6                                        = 20 s
 #   upload + cleanup <= 2 x 20                                           = 40 s < 60 s
 # (measured against a paused store: about 11 s to the 503, 22 s with the cleanup;
-# tests/e2e/test_s3_proxy.py checks this sum, and the bound with 1 s waits). READ_TIMEOUT bounds each socket read or write, so 5 s is
-# plenty for a 5 MiB body to a store that is alive; one retry covers a dropped connection.
+# tests/e2e/test_s3_proxy.py checks this sum, and the bound with 1 s waits). READ_TIMEOUT
+# bounds each socket read or write, so 5 s is plenty for a 5 MiB body to a store that is
+# alive; one retry covers a dropped connection.
 CONNECT_TIMEOUT = 2
 READ_TIMEOUT = 5
 MAX_ATTEMPTS = 2  # botocore's total_max_attempts: the first try and one retry

@@ -250,9 +250,9 @@ from typing import Any  # noqa: E402
 
 import jinja2  # noqa: E402
 import jinja2.bccache  # noqa: E402
-from sqlalchemy.util import LRUCache  # noqa: E402
 from flask import Flask  # noqa: E402
 from flask.testing import FlaskClient, FlaskCliRunner  # noqa: E402
+from sqlalchemy.util import LRUCache  # noqa: E402
 
 # --- the database: migrated once per session, a clean copy for each test ---------------------
 #
