@@ -86,7 +86,6 @@ def _share_url_builders() -> None:
     Rule._compile_builder = shared_builder  # type: ignore[method-assign]
 
 
-
 # Each S3 store (each test's app on S3, each moto bucket) makes a boto3 session, whose
 # botocore loader read the service models and endpoint rules from their JSON files again:
 # about 60 ms a client. One loader per test process instead: a loader caches what it read
@@ -98,6 +97,7 @@ def _share_aws_models() -> None:
 
     if not hasattr(botocore.session.create_loader, "cache_info"):
         botocore.session.create_loader = functools.cache(botocore.session.create_loader)
+
 
 # --- the order of files under pytest-xdist's loadfile ----------------------------------------
 #
