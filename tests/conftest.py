@@ -65,9 +65,9 @@ def pytest_configure(config: pytest.Config) -> None:
 def _share_url_builders() -> None:
     from werkzeug.routing.rules import Rule
 
-    compile_builder = Rule._compile_builder
-    if getattr(compile_builder, "shared", False):
-        return
+    compile_builder = getattr(Rule, "_compile_builder", None)
+    if compile_builder is None or getattr(compile_builder, "shared", False):
+        return  # a Werkzeug that builds URLs otherwise: each app compiles its own
     compiled: dict[tuple[object, ...], Any] = {}
 
     def shared_builder(self: Rule, append_unknown: bool = True) -> Any:
@@ -95,8 +95,9 @@ def _share_aws_models() -> None:
 
     import botocore.session
 
-    if not hasattr(botocore.session.create_loader, "cache_info"):
-        botocore.session.create_loader = functools.cache(botocore.session.create_loader)
+    create_loader = getattr(botocore.session, "create_loader", None)
+    if create_loader is not None and not hasattr(create_loader, "cache_info"):
+        botocore.session.create_loader = functools.cache(create_loader)
 
 
 # --- the order of files under pytest-xdist's loadfile ----------------------------------------
