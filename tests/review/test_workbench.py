@@ -13,6 +13,7 @@ from html import unescape
 
 import pytest
 
+from tests.conftest import CHANGE_DIRECT_AUTHENTICATED
 from tests.review.helpers import evidence_ids, page_token, signed_in
 from triage.evidence.reasons import REASON_LABELS
 
@@ -245,6 +246,35 @@ def test_decide_and_take_next_claims_the_next_ticket(desk, reviewer, submitted):
     )
     assert response.status_code == 400 and "then" in response.json["error"]["fields"]
     assert third.get()["status"] == "in_review"
+
+
+def test_save_and_take_next_keeps_to_the_queue_the_reviewer_took_from(desk, submitted):
+    change = submitted(CHANGE_DIRECT_AUTHENTICATED)  # waiting, of another type
+    first = submitted(account_name="first-account")
+    second = submitted(account_name="second-account")
+    taken = desk.post(
+        "/review/claim", data={"type": "unfreeze", "csrf_token": page_token(desk, "/review/")}
+    )
+    assert taken.headers["Location"] == f"/review/tickets/{first.reference}"
+    page = f"/review/tickets/{first.reference}"
+    decided = {"decision": "rejected", "note": "No.", "then": "next"}
+    response = _send(desk, f"{page}/decision", page, decided)
+    assert response.json["location"] == f"/review/tickets/{second.reference}"
+    # With that queue empty, back to it: the account change still waits for its own queue.
+    page = f"/review/tickets/{second.reference}"
+    response = _send(desk, f"{page}/decision", page, decided)
+    assert response.json["location"] == "/review/?type=unfreeze"
+    assert "Nothing else is waiting in the queue" in response.json["message"]
+    assert change.get()["status"] == "awaiting_review"
+    # "Take next" with any type chosen: the next decision takes any type again.
+    third = submitted(account_name="third-account")
+    token = page_token(desk, "/review/")
+    taken = desk.post("/review/claim", data={"type": "", "csrf_token": token})
+    one = taken.headers["Location"].rsplit("/", 1)[-1]
+    [other] = {change.reference, third.reference} - {one}
+    page = f"/review/tickets/{one}"
+    response = _send(desk, f"{page}/decision", page, decided)
+    assert response.json["location"] == f"/review/tickets/{other}"
 
 
 def test_the_page_is_two_panes_with_the_shortcuts_listed(desk, held):

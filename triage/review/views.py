@@ -67,6 +67,9 @@ from triage.tickets.models import Ticket
 from triage.tickets.operations import ticket_by_reference
 from triage.timeutil import aware
 
+# The session key of the ticket type chosen at the queue's "Take next" ("" for any type).
+WORKING_QUEUE = "review_working_queue"
+
 bp = Blueprint("review", __name__, url_prefix="/review")
 
 
@@ -128,6 +131,8 @@ def claim():
     if not form.validate_on_submit():
         flash("Choose a queue from the list.", "error")
         return redirect(url_for(".queue"))
+    # The queue the reviewer works through: "Save and take next" keeps to it.
+    session[WORKING_QUEUE] = form.type.data or ""
     message, location = _claim_next(form.type.data or None)
     flash(message or "Nothing is waiting in this queue just now.")
     return redirect(location)
@@ -310,10 +315,11 @@ def _done(ticket: Ticket, message: str, anchor: str | None = None):
 
 
 def _take_next(message: str):
-    """After a committed decision: claim the next ticket of any type, as "Take next" does,
-    and go there (or to the queue when nothing waits). A redirect, or JSON `location`."""
+    """After a committed decision: claim the next ticket of the queue the reviewer last took
+    one from (any type if none), as "Take next" does, and go there (or to that queue when
+    nothing waits). A redirect, or JSON `location`."""
     db.session.commit()
-    claimed, location = _claim_next(None)
+    claimed, location = _claim_next(session.get(WORKING_QUEUE) or None)
     message += f" {claimed or 'Nothing else is waiting in the queue just now.'}"
     flash(message)  # shown where the reviewer lands, with or without the script
     if wants_json():
