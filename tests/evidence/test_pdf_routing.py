@@ -167,7 +167,10 @@ def test_a_costly_or_odd_pdf_goes_to_the_checker_before_the_web_process_spends(
     started = time.thread_time()
     with pytest.raises(HandOver):
         pdf_module._inspect_inline(data)
-    assert time.thread_time() - started < 0.1
+    # Within the web process's own budget: most shapes in under 1 ms, 12,000 objects in
+    # 26-41 ms on a quiet machine (108 ms once under a loaded CI run, over the 0.1 s
+    # this test used to ask).
+    assert time.thread_time() - started < pdf_module.INLINE_CPU_SECONDS
     # ... and the checker gives the verdict, the same as when the PDF goes to it directly.
     if verdict in ("complex", "either"):
         try:
