@@ -228,12 +228,14 @@ def worker_env(app_config: dict, broker: str, **extra: str) -> dict[str, str]:
     return env
 
 
+def read_fixture(name: str) -> bytes:
+    """The bytes of `tests/fixtures/<name>`."""
+    return (FIXTURES / name).read_bytes()
+
+
 @pytest.fixture
 def fixture_bytes():
-    def read(name: str) -> bytes:
-        return (FIXTURES / name).read_bytes()
-
-    return read
+    return read_fixture
 
 
 os.environ.setdefault("TRIAGE_ENV", "development")

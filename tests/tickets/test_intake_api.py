@@ -11,7 +11,7 @@ import pikepdf
 import pytest
 from PIL import Image
 
-from tests.conftest import FIXTURES
+from tests.conftest import read_fixture
 from tests.evidence import shapes
 from tests.tickets.conftest import upload_on_web
 
@@ -30,10 +30,7 @@ def error_of(response, status: int, code: str) -> str:
 @functools.cache  # once per test process: the 50 MP progressive JPEG alone takes 0.25 s
 def refused_cases() -> dict[str, tuple[bytes, str, str]]:
     """case -> (content, file name, api.md code); every one answers 422."""
-
-    def fixture_bytes(name: str) -> bytes:
-        return (FIXTURES / name).read_bytes()
-
+    fixture_bytes = read_fixture
     aes = pikepdf.Encryption(user="1234", owner="o", R=6)
     rc4 = pikepdf.Encryption(user="1234", owner="o", R=3, aes=False, metadata=False)
     photo = shapes.jpeg(quality=90)

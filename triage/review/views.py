@@ -67,7 +67,7 @@ from triage.tickets.models import Ticket
 from triage.tickets.operations import ticket_by_reference
 from triage.timeutil import aware
 
-# The session key of the ticket type chosen at the queue's "Take next" ("" for any type).
+# The session key of the ticket type chosen at the queue's "Take next" (None: any type).
 WORKING_QUEUE = "review_working_queue"
 
 bp = Blueprint("review", __name__, url_prefix="/review")
@@ -131,9 +131,9 @@ def claim():
     if not form.validate_on_submit():
         flash("Choose a queue from the list.", "error")
         return redirect(url_for(".queue"))
-    # The queue the reviewer works through: "Save and take next" keeps to it.
-    session[WORKING_QUEUE] = form.type.data or ""
-    message, location = _claim_next(form.type.data or None)
+    ticket_type = form.type.data or None
+    session[WORKING_QUEUE] = ticket_type  # "Save and take next" keeps to this queue
+    message, location = _claim_next(ticket_type)
     flash(message or "Nothing is waiting in this queue just now.")
     return redirect(location)
 
@@ -319,7 +319,7 @@ def _take_next(message: str):
     one from (any type if none), as "Take next" does, and go there (or to that queue when
     nothing waits). A redirect, or JSON `location`."""
     db.session.commit()
-    claimed, location = _claim_next(session.get(WORKING_QUEUE) or None)
+    claimed, location = _claim_next(session.get(WORKING_QUEUE))
     message += f" {claimed or 'Nothing else is waiting in the queue just now.'}"
     flash(message)  # shown where the reviewer lands, with or without the script
     if wants_json():
