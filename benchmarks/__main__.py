@@ -49,9 +49,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument(
         "--peer-flow",
-        choices=("pages", "api"),
+        choices=("pages", "api", "one-request"),
         default="pages",
-        help="how our side files the ticket: its pages with CSRF (default) or the JSON API",
+        help="how our side files the ticket: its pages with CSRF (default), the JSON API, or "
+        "the probe of benchmarks/one_request.py (form and files in one POST; not a page)",
     )
     p.add_argument(
         "--peer-rounds", type=int, default=7, help="interleaved rounds in the peer comparison"

@@ -28,6 +28,10 @@ One ticket, as a customer's browser files it, CSRF handled on both sides:
   behind one trusted proxy, as behind nginx in production);
 - or through the API (`--flow api`): POST /api/v1/tickets, then three POSTs of the
   evidence endpoint (bearer token: no CSRF);
+- or the probe (`--flow one-request`, `benchmarks.one_request`): GET the new-ticket form,
+  then POST its answers and the three files at once to a route only the probe's app has,
+  which files them with the product's own services, every check on: how close the product
+  would come with django-helpdesk's two-request flow;
 - django-helpdesk: GET the public form (CSRF cookie and token), POST it with the three
   files (302).
 
@@ -35,7 +39,10 @@ Redirects are not followed on either side. Bodies are multipart, encoded beforeh
 except the CSRF token. Sequential: one client; concurrent: 4 clients (threads), each
 filing tickets in turn. Rounds are interleaved (ours, peer; the next round peer, ours),
 and each round gives a ratio of tickets per second; the table has the median ratio and
-its range over the rounds, with /proc/loadavg before and after.
+its range over the rounds, with /proc/loadavg before and after. Context rows
+(`benchmarks.peer_costs`) split each side's server CPU per ticket into gunicorn's own floor,
+our upload checks and the rest, and give the requests per ticket and the load generator's
+CPU, measured in the same run.
 """
 
 from __future__ import annotations
@@ -58,7 +65,7 @@ from pathlib import Path
 
 import requests
 
-from benchmarks import servers
+from benchmarks import peer_costs, servers
 from benchmarks.files import peer_files
 from benchmarks.report import MiB, Row, median, ms, progress, times
 
@@ -342,28 +349,17 @@ def gunicorn_flags(settings: dict[str, object]) -> list[str]:
 @contextlib.contextmanager
 def peer_server(
     bin_dir: Path, project: Path, workdir: Path, settings: dict[str, object]
-) -> Iterator[str]:
-    port = servers.free_port()
-    log = workdir / "gunicorn-peer.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [
-                str(bin_dir / "gunicorn"),
-                *gunicorn_flags(settings),
-                f"--bind=127.0.0.1:{port}",
-                "peerproject.wsgi:application",
-            ],
-            cwd=project,
-            env=servers.base_env(),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        servers.wait_until(f"{url}/helpdesk/tickets/submit/", 60, proc, log)
+) -> Iterator[tuple[str, int]]:
+    url = f"http://127.0.0.1:{servers.free_port()}"
+    command = [
+        str(bin_dir / "gunicorn"),
+        *gunicorn_flags(settings),
+        f"--bind={url.removeprefix('http://')}",
+        "peerproject.wsgi:application",
+    ]
+    log, ready = workdir / "gunicorn-peer.log", f"{url}/helpdesk/tickets/submit/"
+    with servers.served(command, project, servers.base_env(), log, ready) as proc:
         yield url, proc.pid
-    finally:
-        servers.stop(proc)
 
 
 # --- multipart bodies, encoded once --------------------------------------------------------
@@ -403,16 +399,18 @@ class Files:
     ours: list[tuple[str, bytes]]  # (material, encoded part named "files")
     api: list[tuple[str, bytes]]  # (material, encoded part named "file")
     peer: list[bytes]  # encoded parts named "attachment"
+    one: list[bytes]  # encoded parts named "files-<material>", for the one-request probe
 
 
 def encode_files(size: int = MiB) -> Files:
-    ours, api, peer = [], [], []
+    ours, api, peer, one = [], [], [], []
     for material, filename, data in peer_files(size):
         kind = TYPES[Path(filename).suffix]
         ours.append((material, _file_part("files", filename, data, kind)))
         api.append((material, _file_part("file", filename, data, kind)))
         peer.append(_file_part("attachment", filename, data, kind))
-    return Files(ours, api, peer)
+        one.append(_file_part(f"files-{material}", filename, data, kind))
+    return Files(ours, api, peer, one)
 
 
 # --- one ticket, as a browser files it ------------------------------------------------------
@@ -432,7 +430,23 @@ class Addresses:
         return f"10.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}"
 
 
+class _Tally:
+    """A thread-safe count: every answer `_expect` judges, so windows count requests."""
+
+    def __init__(self) -> None:
+        self.value = 0
+        self._lock = threading.Lock()
+
+    def add(self) -> None:
+        with self._lock:
+            self.value += 1
+
+
+ANSWERS = _Tally()
+
+
 def _expect(response: requests.Response, status: int, what: str) -> None:
+    ANSWERS.add()
     if response.status_code != status:
         raise RuntimeError(f"{what}: {response.status_code} {response.text[:300]}")
 
@@ -463,6 +477,23 @@ def ours_pages(url: str, files: Files, address: str) -> None:
             _expect(sent, 302, f"uploading {material}")
             if "#item-" not in sent.headers.get("Location", ""):
                 raise RuntimeError(f"uploading {material}: {sent.headers.get('Location')}")
+
+
+def ours_one_request(url: str, files: Files, address: str) -> None:
+    """The probe of `benchmarks.one_request`: the form, then the answers and files in one POST."""
+    with requests.Session() as s:
+        s.headers["X-Forwarded-For"] = address
+        page = s.get(f"{url}/new/unfreeze", timeout=30)
+        _expect(page, 200, "new-ticket form")
+        token = CSRF_OURS.search(page.text).group(1)
+        sent = s.post(
+            f"{url}/bench/one-request",
+            data=multipart({**UNFREEZE_FORM, "csrf_token": token}, files.one),
+            headers={"Content-Type": CONTENT_TYPE},
+            allow_redirects=False,
+            timeout=60,
+        )
+        _expect(sent, 302, "filing the ticket with its files")
 
 
 def ours_api(url: str, files: Files, address: str) -> None:
@@ -504,6 +535,13 @@ def peer_ticket(url: str, files: Files, queue: int) -> None:
         _expect(sent, 302, "django-helpdesk's submission")
 
 
+FLOWS: dict[str, Callable[[str, Files, str], None]] = {
+    "pages": ours_pages,
+    "api": ours_api,
+    "one-request": ours_one_request,
+}
+
+
 # --- measuring --------------------------------------------------------------------------------
 
 
@@ -528,6 +566,8 @@ class Window:
     seconds: float
     latencies: list[float] = field(default_factory=list)
     cpu: float = 0.0  # CPU seconds the server's processes used in the window
+    requests: int = 0  # HTTP requests the clients made in the window
+    client_cpu: float = 0.0  # CPU seconds this process (the clients) used in the window
 
     @property
     def cpu_per_ticket(self) -> float:
@@ -560,6 +600,7 @@ def window(file_one: Callable[[], None], clients: int, per_client: int) -> Windo
     threads = [threading.Thread(target=client) for _ in range(clients)]
     for t in threads:
         t.start()
+    answers, client_cpu = ANSWERS.value, time.process_time()
     start_line.wait()
     began = time.perf_counter()
     for t in threads:
@@ -567,7 +608,13 @@ def window(file_one: Callable[[], None], clients: int, per_client: int) -> Windo
     took = time.perf_counter() - began
     if errors:
         raise RuntimeError(f"a client failed: {errors[0]}") from errors[0]
-    return Window(len(latencies), took, latencies)
+    return Window(
+        len(latencies),
+        took,
+        latencies,
+        requests=ANSWERS.value - answers,
+        client_cpu=time.process_time() - client_cpu,
+    )
 
 
 def loadavg() -> str:
@@ -615,7 +662,14 @@ def interleave(
     return result
 
 
-def rows_for(result: Result, db_label: str, flow: str) -> list[Row]:
+def rows_for(
+    result: Result,
+    db_label: str,
+    flow: str,
+    floor: peer_costs.Floor,
+    checks: float,
+    file_mib: float,
+) -> list[Row]:
     rows = []
     for clients in (1, 4):
         ours, peer = result.ours[clients], result.peer[clients]
@@ -655,6 +709,13 @@ def rows_for(result: Result, db_label: str, flow: str) -> list[Row]:
             "context",
             None,
         )
+    )
+    rows += peer_costs.rows(
+        result.ours[1] + result.ours[4],
+        result.peer[1] + result.peer[4],
+        floor,
+        checks,
+        file_mib,
     )
     rows.append(
         Row(
@@ -734,10 +795,11 @@ def run(
         )
         env.update(BENCH_ENDPOINTS="false")
         servers.migrate(env)
-        app = stack.enter_context(servers.gunicorn(env, workdir, "peer-ours"))
+        module = "benchmarks.one_request:app" if flow == "one-request" else "wsgi:app"
+        app = stack.enter_context(servers.gunicorn(env, workdir, "peer-ours", module))
         peer_url, peer_pid = stack.enter_context(peer_server(bin_dir, project, workdir, conf))
         addresses = Addresses()
-        one_of_ours = ours_pages if flow == "pages" else ours_api
+        one_of_ours = FLOWS[flow]
 
         def ours() -> None:
             one_of_ours(app.url, files, addresses.next())
@@ -760,7 +822,12 @@ def run(
         progress(f"  both sides recorded {3 * filed} files for {filed} tickets")
     _flush_redis(servers.REDIS_URL)
     shutil.rmtree(workdir / "peer" / "media", ignore_errors=True)
-    return rows_for(result, db_label, flow)
+    # Measured after both servers stopped, so neither competes with them.
+    floor = peer_costs.gunicorn_floor(gunicorn_flags(conf), workdir)
+    three = peer_files(MiB)
+    checks = peer_costs.checks_cpu(three)
+    file_mib = sum(len(data) for *_, data in three) / MiB
+    return rows_for(result, db_label, flow, floor, checks, file_mib)
 
 
 def _flush_redis(url: str) -> None:

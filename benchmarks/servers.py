@@ -181,18 +181,23 @@ def gunicorn(
 ) -> Iterator[App]:
     """gunicorn with config/gunicorn.conf.py, as production starts it, until the block ends."""
     log = workdir / f"gunicorn-{name}.log"
+    url = f"http://{env['GUNICORN_BIND']}"
+    command = [str(BIN / "gunicorn"), "-c", "config/gunicorn.conf.py", app_module]
+    with served(command, ROOT, env, log, f"{url}/readyz") as proc:
+        yield App(url, proc, env, log)
+
+
+@contextlib.contextmanager
+def served(
+    command: list[str], cwd: Path, env: dict[str, str], log: Path, ready_url: str
+) -> Iterator[subprocess.Popen]:
+    """Start a server process (output to `log`), wait until `ready_url` answers, and stop
+    it when the block ends."""
     with log.open("w") as out:
-        proc = subprocess.Popen(
-            [str(BIN / "gunicorn"), "-c", "config/gunicorn.conf.py", app_module],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    app = App(f"http://{env['GUNICORN_BIND']}", proc, env, log)
+        proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
-        wait_until(f"{app.url}/readyz", 60, proc, log)
-        yield app
+        wait_until(ready_url, 60, proc, log)
+        yield proc
     finally:
         stop(proc)
 
