@@ -416,47 +416,50 @@ def encode_files(size: int = MiB) -> Files:
 # --- one ticket, as a browser files it ------------------------------------------------------
 
 
-class Addresses:
-    """A fresh client address for each simulated customer (10.x.y.z), thread-safe."""
-
-    def __init__(self) -> None:
-        self._n = 0
-        self._lock = threading.Lock()
-
-    def next(self) -> str:
-        with self._lock:
-            self._n += 1
-            n = self._n
-        return f"10.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}"
-
-
-class _Tally:
-    """A thread-safe count: every answer `_expect` judges, so windows count requests."""
+class Counter:
+    """A thread-safe count; `next()` adds one and returns the new value."""
 
     def __init__(self) -> None:
         self.value = 0
         self._lock = threading.Lock()
 
-    def add(self) -> None:
+    def next(self) -> int:
         with self._lock:
             self.value += 1
+            return self.value
 
 
-ANSWERS = _Tally()
+class Addresses:
+    """A fresh client address for each simulated customer (10.x.y.z), thread-safe."""
+
+    def __init__(self) -> None:
+        self._count = Counter()
+
+    def next(self) -> str:
+        n = self._count.next()
+        return f"10.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}"
+
+
+ANSWERS = Counter()  # every answer `_expect` judges: how windows count requests
 
 
 def _expect(response: requests.Response, status: int, what: str) -> None:
-    ANSWERS.add()
+    ANSWERS.next()
     if response.status_code != status:
         raise RuntimeError(f"{what}: {response.status_code} {response.text[:300]}")
 
 
+def _new_ticket_form(s: requests.Session, url: str, address: str) -> str:
+    """GET our new-ticket form as the customer at `address`; returns its CSRF token."""
+    s.headers["X-Forwarded-For"] = address
+    page = s.get(f"{url}/new/unfreeze", timeout=30)
+    _expect(page, 200, "new-ticket form")
+    return CSRF_OURS.search(page.text).group(1)
+
+
 def ours_pages(url: str, files: Files, address: str) -> None:
     with requests.Session() as s:
-        s.headers["X-Forwarded-For"] = address
-        page = s.get(f"{url}/new/unfreeze", timeout=30)
-        _expect(page, 200, "new-ticket form")
-        token = CSRF_OURS.search(page.text).group(1)
+        token = _new_ticket_form(s, url, address)
         created = s.post(
             f"{url}/new/unfreeze",
             data={**UNFREEZE_FORM, "csrf_token": token},
@@ -482,10 +485,7 @@ def ours_pages(url: str, files: Files, address: str) -> None:
 def ours_one_request(url: str, files: Files, address: str) -> None:
     """The probe of `benchmarks.one_request`: the form, then the answers and files in one POST."""
     with requests.Session() as s:
-        s.headers["X-Forwarded-For"] = address
-        page = s.get(f"{url}/new/unfreeze", timeout=30)
-        _expect(page, 200, "new-ticket form")
-        token = CSRF_OURS.search(page.text).group(1)
+        token = _new_ticket_form(s, url, address)
         sent = s.post(
             f"{url}/bench/one-request",
             data=multipart({**UNFREEZE_FORM, "csrf_token": token}, files.one),
