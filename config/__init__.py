@@ -10,6 +10,10 @@ from typing import Any
 
 from triage.evidence.policy import MAX_FILE_BYTES, TICKET_MAX_BYTES, TICKET_MAX_FILES
 
+# The languages the product speaks (triage.i18n.LANGUAGES's keys, written out here so that
+# reading the settings imports no Flask extension; a test keeps the two equal).
+LANGUAGES = ("en", "zh_Hans", "es")
+
 # One file plus the multipart envelope and a few form fields; Werkzeug answers 413
 # before parsing anything larger.
 REQUEST_OVERHEAD_BYTES = 256 * 1024
@@ -217,6 +221,12 @@ def load_config(environ: Mapping[str, str], instance_path: str | Path) -> dict[s
         # api.md "Evidence analysis" on the workers (triage.evidence.analysis); off, every
         # new file is `skipped` (the test suite turns it off except where it tests it).
         "EVIDENCE_ANALYSIS": _bool(environ.get("EVIDENCE_ANALYSIS"), True),
+        # The deployment's default language, Flask-Babel's default locale: the registered
+        # owner's emails (the notice, the approval, the dispute) and so the "this was not
+        # me" page their link opens are in the account record's `language` where the record
+        # has one, else in this, never in the language of whoever filed the change
+        # (triage.recovery.notices.owner_language). One of LANGUAGES.
+        "BABEL_DEFAULT_LOCALE": _choice(environ, "DEFAULT_LANGUAGE", LANGUAGES, "en"),
         # Whom the registered owner should contact once a change has been applied (the
         # "this was not me" page after the waiting period); the start page when unset.
         "SUPPORT_CONTACT": environ.get("SUPPORT_CONTACT") or None,

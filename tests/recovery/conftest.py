@@ -43,9 +43,12 @@ UNFREEZE = UNFREEZE_WITH_CARD
 LINK = re.compile(r"https://triage\.example/not-me/([A-Za-z0-9_\-]+)(?:\?lang=[A-Za-z_]+)?")
 
 
-def record_of(email: str | None, account_name: str = "acme-cloud") -> dict[str, Any]:
-    """An account's record as the accounts part stores it on the ticket."""
-    return {
+def record_of(
+    email: str | None, account_name: str = "acme-cloud", language: str | None = None
+) -> dict[str, Any]:
+    """An account's record as the accounts part stores it on the ticket; `language`, the
+    account's own (the HTTP directory may say it), only when given."""
+    record = {
         "account_name": account_name,
         "customer_type": "direct",
         "real_name_auth": "completed",
@@ -57,6 +60,9 @@ def record_of(email: str | None, account_name: str = "acme-cloud") -> dict[str, 
         "mobile": "+86 138 0013 1234",
         "card_last4": None,
     }
+    if language is not None:
+        record["language"] = language
+    return record
 
 
 def set_columns(app: Flask, reference: str, **values: Any) -> None:
@@ -108,7 +114,14 @@ def notifications(app: Flask, reference: str) -> list[dict[str, Any]]:
             .order_by(Notification.id)
         )
         return [
-            {"kind": n.kind, "recipient": n.recipient, "status": n.status, "context": n.context}
+            {
+                "id": n.id,
+                "kind": n.kind,
+                "recipient": n.recipient,
+                "status": n.status,
+                "context": n.context,
+                "language": n.language,
+            }
             for n in rows
         ]
 
@@ -149,7 +162,8 @@ class Change:
 @pytest.fixture
 def change_ticket(app: Flask, make_ticket, pdf_bytes):
     """change_ticket(owner=OWNER, base=CHANGE, record_status="matched", headers=None,
-    submit=True) -> Change: made through the API, its record set, files uploaded, submitted.
+    submit=True, language=None) -> Change: made through the API, its record set (with the
+    account's `language` when given), files uploaded, submitted.
     """
 
     def make(
@@ -158,6 +172,7 @@ def change_ticket(app: Flask, make_ticket, pdf_bytes):
         record_status: str = "matched",
         headers: dict[str, str] | None = None,
         submit: bool = True,
+        language: str | None = None,
     ) -> Change:
         body = dict(base or CHANGE)
         client = app.test_client()
@@ -167,7 +182,7 @@ def change_ticket(app: Flask, make_ticket, pdf_bytes):
         set_columns(
             app,
             ticket.reference,
-            record=None if record_status == "pending" else record_of(owner),
+            record=None if record_status == "pending" else record_of(owner, language=language),
             record_status=record_status,
         )
         for material in STANDARD_FILES[body["type"]]:

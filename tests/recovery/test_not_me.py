@@ -20,7 +20,6 @@ from tests.recovery.conftest import (
     post_together,
     press,
     set_columns,
-    text_part,
     ticket_row,
 )
 
@@ -195,20 +194,3 @@ def test_the_page_is_rate_limited_per_client(limited, app):
     client = app.test_client()
     codes = [page(client, "y" * 43).status_code for _ in range(11)]
     assert codes == [404] * 10 + [429]
-
-
-def test_emails_and_page_in_the_tickets_language(app, change_ticket, smtp):
-    for tag, locale in (("zh-Hans", "zh_Hans"), ("es", "es")):
-        made = change_ticket(headers={"Accept-Language": tag})
-        notice = [m for m in smtp.wait_for(1) if m["To"] == OWNER][-1]
-        assert notice["Content-Language"] == locale.replace("_", "-")
-        [token] = links_in(notice)
-        assert f"lang={locale}" in text_part(notice)
-        # The link opens the page in the email's language.
-        shown = app.test_client().get(f"/not-me/{token}?lang={locale}")
-        assert shown.status_code == 200 and f'<html lang="{tag}">' in shown.text
-        made.approve(later(72))
-        assert press(app.test_client(), token).status_code == 200
-        kinds = {n["kind"]: n["status"] for n in notifications(app, made.reference)}
-        for kind in ("owner_notice", "owner_approved", "decision", "disputed", "owner_disputed"):
-            assert kinds[kind] == "sent", (locale, kinds)

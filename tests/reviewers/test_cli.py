@@ -62,8 +62,9 @@ def test_token_prints_a_new_token_that_opens_the_reviewer_api(runner, client, ap
     _create(runner, role="reviewer")
     result = runner.invoke(args=["reviewers", "token", "ann@example.com"])
     assert result.exit_code == 0, result.output
-    token = result.output.split()[-1]
-    assert token.startswith("rvw_") and len(token) > 40
+    token = result.stdout.strip()  # the token alone: TOKEN=$(flask reviewers token …)
+    assert token.startswith("rvw_") and len(token) > 40 and " " not in token
+    assert "shown only now" in result.stderr
     response = client.get("/api/v1/queue", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200
     assert response.json["items"] == []

@@ -46,8 +46,8 @@ def account_key(account_name: str) -> str:
 
 class Directory(Protocol):
     def lookup(self, account_name: str) -> dict[str, Any] | None:
-        """The record (every key of RECORD_KEYS) or None when the account is unknown;
-        DirectoryUnavailable when the directory did not answer."""
+        """The record (the keys of RECORD_KEYS the backend has) or None when the account is
+        unknown; DirectoryUnavailable when the directory did not answer."""
         ...
 
 

@@ -31,6 +31,8 @@ class AccountRecord(db.Model):
     email: Mapped[str | None] = mapped_column(String(254))
     mobile: Mapped[str | None] = mapped_column(String(40))
     card_last4: Mapped[str | None] = mapped_column(String(4))
+    # The owner's notices are written in it (records.LANGUAGES); None: DEFAULT_LANGUAGE.
+    language: Mapped[str | None] = mapped_column(String(10))
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )

@@ -5,6 +5,10 @@ recovery.md "Accounts of record": a record holds `account_name`, `customer_type`
 `real_name_auth`, `account_type`, `card_added`, `payments_made`, `enterprise_in_china`, the
 registered `email` and `mobile`, and `card_last4` where a card is bound. The facts decide
 the list of materials, so the declared ones are compared with the record's.
+
+A record may also say the account's `language` (one this product writes: en, zh_Hans, es):
+the registered owner's notices are written in it (triage.recovery.notices.owner_language),
+never in the language of whoever filed the change.
 """
 
 from __future__ import annotations
@@ -29,7 +33,22 @@ RECORD_KEYS = (
     "email",
     "mobile",
     "card_last4",
+    "language",
 )
+# The languages an owner can be written in: triage.i18n.LANGUAGES's keys (kept here so this
+# module stays pure; tests/accounts keeps the two equal).
+LANGUAGES = ("en", "zh_Hans", "es")
+# Spellings of them, as triage.i18n.normalise reads `?lang=`: any case, "-" or "_", and a
+# region or script after the language (zh-CN, es-MX, en-GB) read by the language alone.
+_LANGUAGE_SPELLINGS = {
+    "en": "en",
+    "zh": "zh_Hans",
+    "zh_hans": "zh_Hans",
+    "zh_cn": "zh_Hans",
+    "zh_sg": "zh_Hans",
+    "zh_hans_cn": "zh_Hans",
+    "es": "es",
+}
 BOOLEAN_KEYS = ("card_added", "payments_made", "enterprise_in_china")
 CHOICE_KEYS = ("customer_type", "real_name_auth", "account_type")
 # The facts each ticket type asks (triage.requirements.facts): only these are compared, so
@@ -74,6 +93,17 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+def record_language(value: Any) -> str | None:
+    """The supported language a record's `language` names ("zh-CN" → "zh_Hans",
+    "es-MX" → "es"), or None when it names none of LANGUAGES."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    key = value.strip().replace("-", "_").lower()[:20]
+    if key in _LANGUAGE_SPELLINGS:
+        return _LANGUAGE_SPELLINGS[key]
+    return _LANGUAGE_SPELLINGS.get(key.split("_")[0])
+
+
 def clean_record(raw: Mapping[str, Any], *, strict: bool = True) -> dict[str, Any]:
     """A record row (a CSV line, a JSON Lines object, the HTTP directory's answer) checked
     and normalised: every key of RECORD_KEYS, None where the row does not say.
@@ -82,8 +112,12 @@ def clean_record(raw: Mapping[str, Any], *, strict: bool = True) -> dict[str, An
     (triage.requirements), booleans are true/false (yes/no, 1/0 in a CSV), `card_last4` is
     four digits and only where a card is bound, email and mobile follow the ticket's own
     rules. `enterprise_in_china` is kept for enterprise accounts only, as the facts keep
-    it. `strict`: a key this product does not know is an error (an import's typo), else
-    ignored (a directory may answer more than we use). RecordError names every bad key.
+    it. `language` is one of LANGUAGES (in any of its spellings). `strict`: a key outside
+    RECORD_KEYS is an error (an import's typo), and so is a language this product does not
+    write; not strict, unknown
+    keys are ignored (a directory may answer more than we use) and a language we do not
+    write is None, so the owner is written in the default language rather than the
+    directory being taken for down. RecordError names every bad key.
     """
     errors: dict[str, str] = {}
     if strict:
@@ -134,6 +168,11 @@ def clean_record(raw: Mapping[str, Any], *, strict: bool = True) -> dict[str, An
             errors["card_last4"] = "is only for an account with a card bound (card_added)"
         else:
             out["card_last4"] = last4.strip()
+    language = raw.get("language")
+    if not _blank(language):
+        out["language"] = record_language(language)
+        if out["language"] is None and strict:
+            errors["language"] = f"must be one of: {', '.join(LANGUAGES)}"
     if errors:
         raise RecordError(errors)
     if out["account_type"] != "enterprise":

@@ -1,8 +1,10 @@
 """The emails themselves: subject, plain text and HTML from templates/email/, in the
-ticket's language, with links to this service's public address (`PUBLIC_URL`).
+row's language, with links to this service's public address (`PUBLIC_URL`).
 
-Rendered under the ticket's locale (Flask-Babel's `force_locale`): the templates' `trans`
-blocks, the vocabulary they show (`|t`) and the subject come from translations/.
+Rendered under the row's locale (Flask-Babel's `force_locale`): the templates' `trans`
+blocks, the vocabulary they show (`|t`) and the subject come from translations/. The row's
+language is the ticket's for the customer's emails and the account's (or the deployment's
+default) for the registered owner's (`triage.notifications.operations.notification_language`).
 """
 
 from __future__ import annotations
@@ -134,13 +136,15 @@ def build_message(row: Notification, ticket: Ticket) -> tuple[EmailMultiAlternat
         context["private_link"] = public_link("tickets.resume") + f"#{ticket.reference}:{new_code}"
     elif row.kind in LINK_KINDS and (row.context or {}).get("link"):
         # recovery.md: a one-time "this was not me" link; the caller stores its hash once
-        # the message is sent, so the token exists only in the message.
+        # the message is sent, so the token exists only in the message. Its page opens in
+        # this email's language (the owner's, triage.recovery.notices.owner_language).
         new_code = new_token()
         context["not_me_url"] = public_link(
             "recovery.not_me", token=new_code, lang=row.language or "en"
         )
     env = current_app.jinja_env
-    # Jobs have no request: the ticket's language, chosen when it was filed, is forced.
+    # Jobs have no request: the row's language is forced (the ticket's, chosen when it was
+    # filed; for the owner's emails the account's, never the requester's).
     with force_locale(row.language or "en"):
         text = env.get_template(f"email/{row.kind}.txt").render(**context)
         html = env.get_template(f"email/{row.kind}.html").render(**context)

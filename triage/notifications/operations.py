@@ -66,7 +66,9 @@ def queue_notification(
     """Add an email about `ticket` to the caller's session (it commits with the change).
 
     `recipient` defaults to the ticket's contact address; `context` is what the message
-    says (JSON; never an access code). The send job is enqueued after the commit.
+    says (JSON; never an access code). The send job is enqueued after the commit. The
+    language is the ticket's, except for the registered owner's emails (`OWNER_KINDS`),
+    which no caller can put in the requester's (`notification_language`).
     """
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind {kind!r}")
@@ -75,7 +77,7 @@ def queue_notification(
         ticket_id=ticket.id,
         kind=kind,
         recipient=recipient or ticket.contact_email,
-        language=ticket.language or "en",
+        language=notification_language(ticket, kind),
         context=context,
         status=PENDING,
         attempts=0,
@@ -85,6 +87,22 @@ def queue_notification(
     db.session.add(row)
     db.session.info.setdefault(_QUEUED, []).append(row)
     return row
+
+
+def notification_language(ticket: Ticket, kind: str) -> str:
+    """The language an email of `kind` about `ticket` is written in.
+
+    The customer's own emails: the ticket's language, chosen when it was filed. The
+    registered owner's (`OWNER_KINDS`): the account's language, else the deployment's
+    default (triage.recovery.notices.owner_language), never the ticket's: whoever files a
+    change chooses that, and could choose one the owner cannot read, so that the warning
+    and its "this was not me" link go unread.
+    """
+    if kind in OWNER_KINDS:
+        from triage.recovery.notices import owner_language
+
+        return owner_language(ticket)
+    return ticket.language or "en"
 
 
 # --- what each change sends (through the history every change writes) ------------------------

@@ -10,6 +10,12 @@ and a waiting period"), queued in the outbox from the history like every other e
   disputed ticket: the owner has spoken and a lead has looked).
 - `disputed`: `disputed` to the ticket's contact email, `owner_disputed` to the owner.
 
+The owner's emails are in the owner's language (`owner_language`): the account record's
+`language` where it has one, else the deployment's default (`DEFAULT_LANGUAGE`, Flask-Babel's
+`BABEL_DEFAULT_LOCALE`). Never the ticket's: whoever files a change chooses that, and an
+attacker would choose one the owner cannot read. The link's page opens in the same language
+(its `?lang=`). The requester's own emails (`disputed`, `decision`...) keep the ticket's.
+
 The links' tokens are made when each email is built and only their SHA-256 is stored
 once it is sent (`triage.notifications.operations._mark_sent`), so a token exists only in
 the email.
@@ -20,9 +26,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 
 from triage.accounts.masks import mask_email, mask_mobile
+from triage.accounts.records import LANGUAGES, record_language
 from triage.extensions import db
 from triage.history.models import Event
 from triage.notifications.models import Notification
@@ -48,6 +56,21 @@ def registered_email(ticket: Ticket) -> str | None:
         return None
     value = ticket.record.get("email")
     return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def default_language() -> str:
+    """The deployment's default language: `BABEL_DEFAULT_LOCALE` (set by `DEFAULT_LANGUAGE`,
+    config) when it is one the product writes, else English."""
+    configured = current_app.config.get("BABEL_DEFAULT_LOCALE")
+    return configured if configured in LANGUAGES else "en"
+
+
+def owner_language(ticket: Ticket) -> str:
+    """The language of the registered owner's emails (and of the page their link opens):
+    the account record's `language` when it names one the product writes, else the
+    deployment's default. Never `ticket.language`: that is the requester's choice."""
+    record = ticket.record if isinstance(ticket.record, dict) else {}
+    return record_language(record.get("language")) or default_language()
 
 
 def owner_address(ticket: Ticket) -> str | None:

@@ -5,6 +5,10 @@ GET only shows where the request stands and, while it can be stopped, a CSRF-pro
 button: mail scanners and link previews open links, so opening one never changes
 anything. POST stops the change (`triage.recovery.disputes.dispute`). Rate-limited per
 client like the resend-link page; an unknown and a used link read alike.
+
+The link carries `?lang=` with its email's language, which is the owner's (the account's,
+or the deployment's default), never the requester's (triage.recovery.notices); the form
+posts back to the same address, so the answer speaks it too.
 """
 
 from __future__ import annotations

@@ -48,10 +48,12 @@ def create(email: str, name: str, role: str, password_stdin: bool) -> None:
 @reviewers_cli.command("token")
 @click.argument("email")
 def token(email: str) -> None:
-    """Print a new API token for a reviewer (shown once; the last word of the output)."""
+    """Print a new API token for a reviewer, shown once: the token alone on standard output
+    (so `TOKEN=$(flask reviewers token EMAIL)` holds just it), what it is on standard error."""
     try:
         reviewer, value = ops.issue_token(email)
     except TriageError as exc:
         _fail(exc)
     db.session.commit()
-    click.echo(f"API token for {reviewer.email}, shown only now: {value}")
+    click.echo(f"API token for {reviewer.email}, shown only now:", err=True)
+    click.echo(value)
