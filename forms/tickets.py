@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask_babel import gettext
@@ -17,10 +18,20 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Optional
 
-from forms.text import CheckedForm, limited
+from forms.text import CheckedForm, check_this, limited, refused_sentence
+from triage.errors import Msg
 from triage.evidence.policy import ACCEPT_ATTRIBUTE
-from triage.tickets.information import ADDRESS_PARTS
+from triage.i18n import DEFAULT, current_language, translated
+from triage.tickets.information import (
+    ADDRESS_PARTS,
+    NOT_A_PHONE,
+    NOT_AN_ACCOUNT_NUMBER,
+    NOT_AN_EMAIL,
+    NOT_AN_ITEM,
+    PART_REQUIRED,
+)
 from triage.tickets.operations import RESTRICTION_REASONS
+from triage.tickets.schemas import CHANGE_NEEDED
 
 try:  # WTForms 3.3 deprecates plain tuples as choices
     from wtforms import SelectChoice
@@ -40,15 +51,104 @@ def _choices(*pairs: tuple[str, str]) -> list:
 YES_NO = _choices(("true", _l("Yes")), ("false", _l("No")))
 
 
-def sentence(message: str) -> str:
-    """A service's "what is wrong" fragment as a sentence to show next to its field."""
-    if message == "is required":
-        return gettext("Please fill this in.")
+# The services' words for what is wrong with a field (the API's `fields`, which stay
+# English: api.md) → the sentence a page shows next to the field. Each sentence is a catalog
+# template (`Msg` is an extraction keyword), so translators get whole sentences; a
+# `%(name)s` in the services' words matches the value the sentence is filled with, and a
+# `field` value (an address part's label) is looked up in the catalog too.
+FIELD_SENTENCES: list[tuple[str, Msg]] = [
+    (CHANGE_NEEDED, Msg("Give the new mobile number, the new email address, or both.")),
+    (
+        NOT_A_PHONE,
+        Msg("This is not a phone number: use digits, with the country code, e.g. +44 7700 900123."),
+    ),
+    # email-validator's reason ("An email address must have an @-sign.") is English only:
+    # English pages keep it, the others say what to write instead.
+    (
+        f"{NOT_AN_EMAIL} (%(detail)s)",
+        Msg("This is not a valid email address: write it like name@example.com."),
+    ),
+    (NOT_AN_EMAIL, Msg("This is not a valid email address: write it like name@example.com.")),
+    (
+        NOT_AN_ACCOUNT_NUMBER,
+        Msg("This must be the account number or IBAN: letters, digits and spaces."),
+    ),
+    (NOT_AN_ITEM, Msg("This is not an information item of this ticket.")),
+    (PART_REQUIRED, Msg("%(field)s is required.")),
+    ("must be at most %(limit)s characters", Msg("This must be at most %(limit)s characters.")),
+    (
+        "must be at most %(limit)s characters (this has %(length)s)",
+        Msg("This must be at most %(limit)s characters."),
+    ),
+    ("must be one of: %(choices)s", Msg("Please choose one.")),
+    ("must be true or false", Msg("Please choose one.")),
+]
+# Values looked up in the catalog (vocabulary words), not shown as they are (numbers).
+_VOCABULARY_VALUES = frozenset({"field"})
+
+
+def _pattern(words: str) -> re.Pattern[str]:
+    """The services' `words` as a pattern: each `%(name)s` matches a value named `name`."""
+    parts = re.split(r"%\((\w+)\)s", words)
+    pattern = "".join(
+        f"(?P<{part}>.+?)" if i % 2 else re.escape(part) for i, part in enumerate(parts) if part
+    )
+    return re.compile(pattern)
+
+
+_FIELD_PATTERNS = [(_pattern(words), template) for words, template in FIELD_SENTENCES]
+
+
+def _known(message: str) -> Msg | None:
+    """The sentence for the services' `message`, filled with its values, if one is known."""
+    for pattern, template in _FIELD_PATTERNS:
+        found = pattern.fullmatch(message)
+        if found:
+            values = {
+                name: Msg(value) if name in _VOCABULARY_VALUES else value
+                for name, value in found.groupdict().items()
+            }
+            return Msg(template, **values) if values else template
+    return None
+
+
+def _as_sentence(message: str) -> str:
+    """The services' "what is wrong" words as an English sentence: "is not …" → "This is
+    not ….", a period at the end."""
     if message.startswith(("is ", "must ", "contains ")):
         message = f"This {message}"
     message = message[:1].upper() + message[1:]
-    message = message if message.endswith((".", "?", "!", ")")) else f"{message}."
-    return gettext(message)  # the catalog has the usual ones; others stay as they are
+    # Chinese ends a sentence with its own full stop, question and exclamation marks.
+    ends = (".", "?", "!", ")", "\u3002", "\uff1f", "\uff01", "\uff09")
+    return message if message.endswith(ends) else f"{message}."
+
+
+def sentence(message: str) -> str:
+    """A service's "what is wrong" words as a sentence to show next to its field, in the
+    request's language.
+
+    English pages show the service's own words as a sentence ("This is not a valid email
+    address (…)."). Other languages get the sentence `FIELD_SENTENCES` has for the words,
+    translated with its values; words without one get the catalog's translation of their
+    sentence, or, never English, "Please check this answer.". A sentence already written
+    for a person (a translated error message) is shown as it is.
+    """
+    if message == "is required":
+        return gettext("Please fill this in.")
+    if message.startswith("contains "):
+        return refused_sentence(message)
+    english = _as_sentence(message)
+    if current_language() == DEFAULT:
+        return english
+    known = _known(message)
+    if known is not None:
+        return translated(known) or check_this()
+    found = translated(Msg(english))
+    if found is not None:
+        return found
+    if message[:1].islower() or message != english:
+        return check_this()  # the services' English words: never shown as they are
+    return message  # written for a person already, in this language
 
 
 class NewTicketForm(CheckedForm):

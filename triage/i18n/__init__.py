@@ -36,8 +36,9 @@ TRANSLATIONS = shipped("translations")  # in the wheel, or at the checkout's roo
 LANGUAGES: dict[str, str] = {"en": "English", "zh_Hans": "简体中文", "es": "Español"}
 DEFAULT = "en"
 COOKIE = "lang"
-# Reviewer pages stay English (issue 11): a reviewer's browser language does not mix them.
-ENGLISH_ONLY = frozenset({"review", "auth"})
+# Reviewer and lead pages stay English (issue 11): a reviewer's browser language does not
+# mix them. Every blueprint under /review/ is here (tests/i18n/test_english_only.py).
+ENGLISH_ONLY = frozenset({"review", "auth", "jobs", "dashboard", "retention"})
 COOKIE_MAX_AGE = 365 * 24 * 3600
 # BCP 47 tags for `<html lang>` and for matching Accept-Language.
 _TAGS = {"en": "en", "zh_Hans": "zh-Hans", "es": "es"}
@@ -194,6 +195,13 @@ def error_message(code: str, message: str) -> str:
         return translated
     generic = GENERIC_MESSAGES.get(code)
     return translate(generic) if generic else message
+
+
+def translated(message: Msg) -> str | None:
+    """`message` (a template and its values) in the request's language, or None when the
+    catalog lacks its template or a value that is itself a `Msg`: the caller then says
+    something general rather than let English through (`forms.tickets.sentence`)."""
+    return _fill(message)
 
 
 def _in_catalog(text: str) -> bool:

@@ -20,6 +20,22 @@ ADDRESS_LABELS = {
     "postal_code": "Postal code",
     "country": "Country or region",
 }
+# What is wrong with a value, in the words of the API's `fields` (English, api.md). Pages
+# show each as a whole sentence in the customer's language (`forms.tickets.sentence` knows
+# these words), so they are named once here rather than written out where they are raised.
+NOT_AN_EMAIL = "is not a valid email address"
+NOT_A_PHONE = "is not a phone number: use digits, with the country code, e.g. +44 7700 900123"
+NOT_AN_ACCOUNT_NUMBER = "must be the account number or IBAN: letters, digits and spaces"
+NOT_AN_ITEM = "is not an information item of this ticket"
+# A required address part left empty: "City is required" (`field` is the part's label).
+PART_REQUIRED = "%(field)s is required"
+
+
+def part_required(part: str) -> str:
+    """The `fields` words for address part `part` left empty ("City is required")."""
+    return PART_REQUIRED % {"field": ADDRESS_LABELS[part]}
+
+
 # Digits with the usual separators; an optional leading "+" and an area code in brackets.
 _PHONE = re.compile(r"^\+?[0-9(][0-9 ()\-.]{4,24}$")
 _ACCOUNT_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 \-]{3,40}$")
@@ -45,25 +61,21 @@ def clean_email(value: Any) -> str:
     try:
         return validate_email(text, check_deliverability=False).normalized
     except EmailNotValidError as exc:
-        raise ValueError(
-            f"is not a valid email address ({text_rules.excerpt(str(exc), 120)})"
-        ) from exc
+        raise ValueError(f"{NOT_AN_EMAIL} ({text_rules.excerpt(str(exc), 120)})") from exc
 
 
 def clean_phone(value: Any) -> str:
     text = clean_text(value, field="phone_number")
     digits = sum(ch.isdigit() for ch in text)
     if not _PHONE.match(text) or not 6 <= digits <= 17:
-        raise ValueError(
-            "is not a phone number: use digits, with the country code, e.g. +44 7700 900123"
-        )
+        raise ValueError(NOT_A_PHONE)
     return text
 
 
 def clean_account_number(value: Any) -> str:
     text = clean_text(value, field="bank_account_number")
     if not _ACCOUNT_NUMBER.match(text):
-        raise ValueError("must be the account number or IBAN: letters, digits and spaces")
+        raise ValueError(NOT_AN_ACCOUNT_NUMBER)
     return text
 
 
@@ -80,7 +92,7 @@ def clean_address(value: Any) -> dict[str, str]:
             errors[f"contact_address.{part}"] = str(exc)
             continue
         if not text and part in ADDRESS_REQUIRED:
-            errors[f"contact_address.{part}"] = f"{ADDRESS_LABELS[part]} is required"
+            errors[f"contact_address.{part}"] = part_required(part)
         address[part] = text
     unknown = set(value) - set(ADDRESS_PARTS)
     if unknown:
@@ -106,7 +118,7 @@ def clean_information(values: Mapping[str, Any], allowed: set[str]) -> dict[str,
     errors: dict[str, str] = {}
     for key, value in values.items():
         if key not in allowed:
-            errors[key] = "is not an information item of this ticket"
+            errors[key] = NOT_AN_ITEM
             continue
         if _blank(value):
             cleaned[key] = None

@@ -36,6 +36,7 @@ from triage.tickets.information import (
     clean_account_number,
     clean_email,
     clean_phone,
+    part_required,
 )
 from triage.tickets.models import PRIORITIES
 from triage.tickets.operations import RESTRICTION_REASONS
@@ -134,6 +135,11 @@ class RequirementsQuery(Body):
         return _facts_missing(raw)
 
 
+# The `fields` words (English, api.md) for an account change that names neither; the page
+# shows them as a sentence in the customer's language (`forms.tickets.sentence`).
+CHANGE_NEEDED = "give the new mobile number, the new email address, or both"
+
+
 class Change(Body):
     """account_change: the new mobile number, the new email address, or both."""
 
@@ -150,7 +156,7 @@ class Change(Body):
             v is None or (isinstance(v, str) and not v.strip())
             for v in (raw.get("mobile"), raw.get("email"))
         ):
-            return {"": "give the new mobile number, the new email address, or both"}
+            return {"": CHANGE_NEEDED}
         return {}
 
 
@@ -204,7 +210,7 @@ class TicketCreate(Body):
     def cross_field(cls, raw: Mapping[str, Any]) -> dict[str, str]:
         problems = _facts_missing(raw)
         if raw.get("type") == "account_change" and raw.get("change") is None:
-            problems["change"] = "give the new mobile number, the new email address, or both"
+            problems["change"] = CHANGE_NEEDED
         return problems
 
     @classmethod
@@ -252,7 +258,7 @@ class Address(Body):
         from triage.text import excerpt
 
         problems = {
-            f"contact_address.{part}": f"{ADDRESS_LABELS[part]} is required"
+            f"contact_address.{part}": part_required(part)
             for part in ADDRESS_REQUIRED
             if _blank(raw.get(part))
         }
