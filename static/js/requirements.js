@@ -159,7 +159,12 @@
         } else {
           var materials = {};
           body.materials.forEach(function (m) { materials[m.key] = m; });
-          show([render(body.requirement, materials), paragraph("hint", say("typedHint"))]);
+          var shown = [render(body.requirement, materials)];
+          // The hint explains "to type in": only where the list has such an item.
+          if (body.materials.some(function (m) { return m.kind === "information"; })) {
+            shown.push(paragraph("hint", say("typedHint")));
+          }
+          show(shown);
         }
       })
       .catch(function () { showButton(true); });  // the server-side button still works

@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from tests.conftest import csrf_token
+from tests.review.helpers import make_reviewer  # noqa: F401 - fixtures
 
 # --- what is stored --------------------------------------------------------------------------
 

@@ -123,6 +123,12 @@ def test_preview_marks_items_to_type_in_and_optional_ones(client):
     assert re.search(r"Email address\s*<span class=\"kind\">to type in", section)
 
 
+def test_the_typed_items_hint_appears_only_with_typed_items(client):
+    hint = "Items marked “to type in” are typed into a form"
+    assert hint in preview(client, "account_change", NO_PAYMENTS_FORM).text
+    assert hint not in preview(client, "unfreeze", UNFREEZE_FORM).text
+
+
 def test_preview_for_the_combination_without_a_rule_explains_manual_review(client):
     html = preview(client, "account_change", NO_RULE_FORM).text
     section = html.split('id="checklist-preview"')[1].split("</section>")[0]
@@ -632,3 +638,7 @@ def test_forms_sent_back_for_a_correction_do_not_count_against_the_creation_limi
         assert response.status_code == 400
     reference, _ = create_on_web(client)
     assert reference.startswith("UF-")
+
+
+def test_pages_name_an_empty_icon_so_browsers_never_ask_for_favicon_ico(client):
+    assert '<link rel="icon" href="data:,">' in client.get("/").text

@@ -20,6 +20,7 @@ from tests.tickets.conftest import (
     MAX_FILE,
     SVG,
     WINDOWS_EXE,
+    create_on_web,
     evidence_count,
     pdf_of_size,
     plain_zip,
@@ -370,10 +371,35 @@ def test_web_upload_keeps_good_files_and_names_the_refused_one(client, web_ticke
     response = upload_on_web(
         client, reference, "passport", (pdf_bytes, "passport.pdf"), (SVG, "selfie.png")
     )
-    assert response.status_code == 415
-    assert "Added 1 file to “Passport”." in response.text
-    assert "“selfie.png” is not a PNG image" in response.text
+    # A file was stored: the answer is a redirect, so reloading the page sends nothing again.
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/tickets/{reference}#item-passport")
+    page = client.get(f"/tickets/{reference}").text
+    assert "Added 1 file to “Passport”." in page
+    error = re.search(
+        r'<div class="field-error" id="file-passport-error" role="alert">(.*?)</div>', page, re.S
+    )
+    assert error and "“selfie.png” is not a PNG image" in error.group(1)
     assert evidence_count(app) == 1 and len(stored_keys(app)) == 1
+    # Shown once: the next visit is the plain page.
+    assert "selfie.png" not in client.get(f"/tickets/{reference}").text
+
+
+def test_web_upload_carries_a_few_refusals_and_counts_the_rest(client, web_ticket, pdf_bytes):
+    reference, _ = web_ticket
+    refused = [(SVG, f"selfie-{n}.png") for n in range(6)]
+    response = upload_on_web(client, reference, "passport", (pdf_bytes, "p.pdf"), *refused)
+    assert response.status_code == 303
+    page = client.get(f"/tickets/{reference}").text
+    assert all(f"selfie-{n}.png" in page for n in range(4))
+    assert "selfie-4.png" not in page and "2 more files were not accepted." in page
+
+
+def test_carried_refusals_show_only_on_their_own_ticket(client, web_ticket, pdf_bytes):
+    reference, _ = web_ticket
+    other, _ = create_on_web(client)
+    upload_on_web(client, reference, "passport", (pdf_bytes, "p.pdf"), (SVG, "selfie.png"))
+    assert "selfie.png" not in client.get(f"/tickets/{other}").text
 
 
 def test_web_upload_of_exactly_the_limit_is_accepted(client, web_ticket, pdf_bytes, app):

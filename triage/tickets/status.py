@@ -42,6 +42,8 @@ EDITABLE = (DRAFT, NEEDS_MORE_INFO)
 SUBMITTABLE = (DRAFT, NEEDS_MORE_INFO)
 DECIDED = (APPROVED, REJECTED)
 CLOSED = (APPROVED, REJECTED, WITHDRAWN)
+# Sent and with the reviewers: the customer has nothing to do until they answer.
+WITH_REVIEWERS = (AWAITING_REVIEW, IN_REVIEW, AWAITING_SECOND_APPROVAL)
 # "not decided"; a disputed ticket accepts no customer action (api.md "Statuses").
 WITHDRAWABLE = (DRAFT, AWAITING_REVIEW, IN_REVIEW, AWAITING_SECOND_APPROVAL, NEEDS_MORE_INFO)
 # Where the owner's "this was not me" stops a change: any submitted, undecided ticket, and
@@ -153,7 +155,8 @@ WORDS: dict[str, StatusWords] = {
     DISPUTED: StatusWords(
         "On hold while we check with the account's registered owner",
         "Disputed by the account's registered owner",
-        "on hold while we check with the account's registered owner",
+        # Completes "You cannot … while the ticket is …": no second "while" in it.
+        "on hold for a check with the account's registered owner",
         "the account's registered owner disputed it: a lead decides again",
     ),
 }

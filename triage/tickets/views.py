@@ -12,6 +12,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -41,6 +42,7 @@ from triage.evidence.removal import removable, remove_evidence
 from triage.extensions import db, limiter
 from triage.i18n import current_language, error_message, short_label, translate
 from triage.requirements import MATERIALS, FactsError, Resolution, parse_facts, resolve
+from triage.requirements.nodes import needs
 from triage.requirements.rules import NO_RULE_MESSAGE
 from triage.security import forget_ticket, grant_ticket, held_ticket, new_ticket_code
 from triage.tickets import operations as ops
@@ -77,6 +79,11 @@ HINT_VARIANTS = {
 }
 # Stops after a refusal that would refuse every other file of the request too.
 _STOP_UPLOADING = ("unknown_material", "invalid_state", "storage_unavailable")
+# A page upload that stored some files and refused others answers with a redirect (a reload
+# must not send the stored ones again); the refusals ride to the ticket page in the signed
+# session cookie, so they are capped to stay far below a browser's 4 KB per cookie.
+_UPLOAD_ERRORS = "upload_errors"
+_CARRIED_ERRORS, _CARRIED_LENGTH = 4, 300
 
 
 @bp.teardown_request
@@ -156,6 +163,7 @@ def _render_new(
         title=TYPES[ticket_type],
         details=TYPE_DETAILS[ticket_type],
         resolution=resolution,
+        asks_typed=_asks_typed(resolution),
         # The live preview's script names items in the page's language, not the API's.
         material_labels={key: translate(m.label) for key, m in MATERIALS.items()},
         manual_review_message=translate(NO_RULE_MESSAGE),
@@ -163,6 +171,13 @@ def _render_new(
         # once the answers they require are there, instead of collecting 400s.
         fact_rules=FACT_RULES,
     ), status
+
+
+def _asks_typed(resolution: Resolution | None) -> bool:
+    """Whether the list has an item typed into a form (the page explains those)."""
+    if resolution is None or resolution.requirement is None:
+        return False
+    return any(MATERIALS[n.material].kind == "information" for n in needs(resolution.requirement))
 
 
 def _attach_errors(form: FlaskForm, fields: dict[str, str]) -> None:
@@ -245,7 +260,30 @@ def show(reference: str):
     ticket = held_ticket(reference)
     if ticket is None:
         return redirect(url_for(".resume", reference=reference))
-    return _render_ticket(ticket)
+    return _render_ticket(ticket, upload_errors=_carried_upload_errors(ticket.reference))
+
+
+def _carry_upload_errors(reference: str, material: str, errors: list[str]) -> None:
+    kept = [text.excerpt(e, _CARRIED_LENGTH) for e in errors[:_CARRIED_ERRORS]]
+    if len(errors) > _CARRIED_ERRORS:
+        more = len(errors) - _CARRIED_ERRORS
+        kept.append(
+            ngettext(
+                "%(num)d more file was not accepted.", "%(num)d more files were not accepted.", more
+            )
+        )
+    session[_UPLOAD_ERRORS] = {"reference": reference, "material": material, "errors": kept}
+
+
+def _carried_upload_errors(reference: str) -> dict[str, list[str]]:
+    """The refusals a redirected upload left for this ticket's page, once."""
+    carried = session.pop(_UPLOAD_ERRORS, None)
+    if not isinstance(carried, dict) or carried.get("reference") != reference:
+        return {}
+    errors = carried.get("errors")
+    if not isinstance(errors, list) or not all(isinstance(e, str) for e in errors):
+        return {}
+    return {str(carried.get("material")): errors}
 
 
 def _render_ticket(ticket: Ticket, status: int = 200, **context: Any):
@@ -265,6 +303,8 @@ def _render_ticket(ticket: Ticket, status: int = 200, **context: Any):
         removable=removable,
         words=st.CUSTOMER_WORDS,
         editable=ticket.status in st.EDITABLE,
+        withdrawable=ticket.status in st.WITHDRAWABLE,
+        with_reviewers=ticket.status in st.WITH_REVIEWERS,
         upload_form=UploadForm(),
         submit_form=context.pop("submit_form", None) or SubmitForm(),
         withdraw_form=WithdrawForm(),
@@ -349,6 +389,10 @@ def upload(reference: str):
                 item=short_label(MATERIALS[material].label),
             )
         )
+    if errors and added:
+        _carry_upload_errors(reference, material, errors)
+        # 303: the browser follows with a GET, and a reload of that page stores nothing.
+        return redirect(url_for(".show", reference=reference, _anchor=f"item-{material}"), 303)
     if errors:
         return _render_ticket(ticket, status, upload_errors={material: errors})
     return redirect(url_for(".show", reference=reference, _anchor=f"item-{material}"))
