@@ -86,7 +86,12 @@ def test_a_ticket_reviewed_from_the_keyboard(
     expect(card.locator(".review-state")).to_contain_text("rejected")
     expect(card.locator(".review-state")).to_contain_text(REASON_LABELS["cropped"])
     expect(desk.locator("#history")).to_contain_text("evidence reviewed")
-    expect(desk.locator("#ask-card_front")).to_be_checked()  # the request form knows
+    # The regions followed: the request form ticks nothing for the reviewer, since the
+    # card front or the card transactions would do (ruling 8) and whatever is ticked
+    # becomes required of the customer; the approval box names that one choice.
+    expect(desk.locator("#ask-card_front")).not_to_be_checked()
+    expect(desk.locator("#approvable")).to_contain_text("One more of:")
+    expect(desk.locator("#approvable")).not_to_contain_text("Driver license")
     assert desk.evaluate("window.sameVisit") is True
     desk.evaluate("window.scrollTo(0, 0)")
     desk.wait_for_timeout(100)  # the picture at "fit" follows the scroll on the next frame
@@ -198,3 +203,40 @@ def test_a_sideways_photo_on_a_narrow_screen(new_page, make_ticket, pdf_bytes, r
     assert phone.evaluate("document.documentElement.scrollWidth") <= 375
     phone.screenshot(path="/tmp/workbench-phone.png", animations="disabled", caret="hide")
     assert phone.errors == []
+
+
+def test_asking_for_one_of_a_choice_sends_only_what_was_ticked(new_page, submitted, reviewer_login):
+    """A card-bound unfreeze (ruling 8: any two of identity document, card front, card
+    transactions): the passport accepted and the card transactions rejected in the page,
+    the reviewer asks for the card front, or a statement. Nothing was ticked for them, so
+    the request holds the card front alone, and the customer can send again with it."""
+    ticket = submitted(files=["passport", "card_transactions"])
+    ids = evidence_ids(ticket)
+    desk = new_page()
+    sign_in(desk, reviewer_login.email)
+    desk.get_by_role("button", name="Take next").click()
+    expect(desk.locator("h1")).to_have_text(f"Ticket {ticket.reference}")
+    desk.evaluate("window.sameVisit = true")
+    passport = desk.locator(f"#evidence-{ids['passport']}")
+    passport.get_by_label("Accept", exact=True).check()
+    passport.get_by_role("button", name="Save decision on this file").click()
+    expect(desk.locator(f"#evidence-{ids['passport']} .review-state")).to_contain_text("accepted")
+    statement = desk.locator(f"#evidence-{ids['card_transactions']}")
+    statement.get_by_label("Reject", exact=True).check()
+    statement.get_by_label("Reason for rejecting").select_option("blurry")
+    statement.get_by_role("button", name="Save decision on this file").click()
+    expect(desk.locator(f"#evidence-{ids['card_transactions']} .review-state")).to_contain_text(
+        "rejected"
+    )
+    expect(desk.locator("#approvable")).to_contain_text("One more of:")
+    ask = desk.locator("#request-more")
+    expect(ask.locator("#ask-card_transactions")).not_to_be_checked()
+    ask.locator("#ask-card_front").check()
+    ask.get_by_label("Message to the customer").fill(
+        "We could not read the statement: send the card front, or a 6-month statement."
+    )
+    ask.get_by_role("button", name="Send the request").click()
+    expect(desk.locator("#ticket-status")).to_contain_text("Waiting for the customer")
+    assert ticket.get()["requests"][-1]["materials"] == ["card_front"]
+    assert desk.evaluate("window.sameVisit") is True  # all of it without a reload
+    assert desk.errors == []

@@ -122,15 +122,22 @@ def queue(
             .order_by(*OWN_QUEUE_ORDER.get(one, QUEUE_ORDER))
             .limit(limit - len(items))
         )
-    return QueuePage(items, total or 0, queue_counts() if with_counts else {})
+    return QueuePage(items, total or 0, queue_counts(statuses) if with_counts else {})
 
 
-def queue_counts() -> dict[str, Any]:
-    """Per queue (ticket type) and status, per flag, and per holder: for the whole queue."""
-    by_type = {t: dict.fromkeys(QUEUE_STATUSES, 0) for t in TICKET_TYPES}
+def queue_counts(statuses: tuple[str, ...] = QUEUE_STATUSES) -> dict[str, Any]:
+    """The counts of the queue being listed (`statuses`: the review queue's two, or one of
+    recovery.md's own queues), whatever its type and flag filters: per type and status,
+    per flag, and per holder; and the size of each own queue, for the leads' tabs.
+
+    `by_type` and `by_flag` count the same tickets as the list (`status IN statuses`): on
+    the "Second approval" tab they are that tab's, never the review queue's. Each is one
+    grouped query on that filter, as the listing's own count is; no query per ticket.
+    """
+    by_type = {t: dict.fromkeys(statuses, 0) for t in TICKET_TYPES}
     for ticket_type, status, count in db.session.execute(
         select(Ticket.type, Ticket.status, func.count())
-        .where(Ticket.status.in_(QUEUE_STATUSES))
+        .where(Ticket.status.in_(statuses))
         .group_by(Ticket.type, Ticket.status)
     ):
         by_type[ticket_type][status] = count
@@ -138,34 +145,33 @@ def queue_counts() -> dict[str, Any]:
     for flag, count in db.session.execute(
         select(TicketFlag.flag, func.count())
         .join(Ticket, Ticket.id == TicketFlag.ticket_id)
-        .where(Ticket.status.in_(QUEUE_STATUSES))
+        .where(Ticket.status.in_(statuses))
         .group_by(TicketFlag.flag)
     ):
         by_flag[flag] = count
-    held_by = {
-        email: count
-        for email, count in db.session.execute(
-            select(Reviewer.email, func.count())
-            .join(Ticket, Ticket.claimed_by_id == Reviewer.id)
-            .where(Ticket.status == st.IN_REVIEW)
-            .group_by(Reviewer.email)
-            .order_by(Reviewer.email)
-        )
-    }
-    # The own queues of recovery.md, counted apart (by_type and by_flag are the review
-    # queue's).
+    held_by: dict[str, int] = {}
+    if st.IN_REVIEW in statuses:  # only the review queue's tickets have holders
+        held_by = {
+            email: count
+            for email, count in db.session.execute(
+                select(Reviewer.email, func.count())
+                .join(Ticket, Ticket.claimed_by_id == Reviewer.id)
+                .where(Ticket.status == st.IN_REVIEW)
+                .group_by(Reviewer.email)
+                .order_by(Reviewer.email)
+            )
+        }
+    # The other own queues of recovery.md, for the tabs' sizes: one grouped count over a
+    # range of the status-led queue index. The listed queue's sizes come from by_type.
     own = dict.fromkeys(OWN_QUEUE_ORDER, 0)
     for status, count in db.session.execute(
         select(Ticket.status, func.count())
-        .where(Ticket.status.in_(tuple(OWN_QUEUE_ORDER)))
+        .where(Ticket.status.in_(tuple(s for s in OWN_QUEUE_ORDER if s not in statuses)))
         .group_by(Ticket.status)
     ):
         own[status] = count
-    return (
-        {status: sum(counts[status] for counts in by_type.values()) for status in QUEUE_STATUSES}
-        | own
-        | {"by_type": by_type, "by_flag": by_flag, "held_by": held_by}
-    )
+    listed = {status: sum(counts[status] for counts in by_type.values()) for status in statuses}
+    return own | listed | {"by_type": by_type, "by_flag": by_flag, "held_by": held_by}
 
 
 def queue_item_json(ticket: Ticket) -> dict[str, Any]:

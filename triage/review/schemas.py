@@ -63,8 +63,9 @@ class QueueQuery(Body):
         Switch,
         NO_DEFAULT_SHOWN,
         Field(
-            description="true: add whole-queue counts (they read every waiting ticket, so "
-            "they cost time)"
+            description="true: add whole-queue counts of the queue asked for by `status` "
+            "(type and flag filters aside; they read every ticket of that queue, so they cost "
+            "time)"
         ),
     ] = None
 
@@ -200,7 +201,10 @@ class Queue(BaseModel):
     items: list[QueueItem]
     total: int = Field(ge=0)
     counts: dict[str, Any] | None = Field(
-        None, description="Whole-queue counts by status, type, flag and holder; counts=true"
+        None,
+        description="Whole-queue counts (counts=true) of the queue asked for by `status`: by "
+        "status, type and flag, and by holder for tickets in review; plus the size of each "
+        "of the leads' own queues (awaiting_second_approval, disputed)",
     )
 
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from triage.accounts.serialize import record_json
-from triage.requirements import authorization_letter_check
+from triage.requirements import Evaluation, authorization_letter_check
 from triage.retention.serialize import retention_json
 from triage.review.operations.approvals import approvals_json
 from triage.tickets.checklist import TicketState, facts_of, ticket_state
 from triage.tickets.models import Ticket
+from triage.tickets.page import TodoLine, build
 from triage.tickets.serialize import evidence_json, ticket_json
 from triage.timeutil import iso
 
@@ -19,6 +21,23 @@ def letter_check(ticket: Ticket, state: TicketState) -> str | None:
     if state.item("authorization_letter") is None:
         return None
     return authorization_letter_check(facts_of(ticket))
+
+
+def still_to_accept(state: TicketState, evaluation: Evaluation | None) -> list[TodoLine]:
+    """What accepted evidence still lacks of one list (`state.approval`, or the record's
+    `record_check.approval`), group by group as the customer's checklist shows it.
+
+    The flat `approval_missing` names every option of an unmet choice ("any two of
+    identity document, card front, card transactions" lists six documents), which reads
+    as if all were needed. This is the customer page's own walk of the engine's tree
+    (`triage.tickets.page.build`) read with accepted evidence instead of what was sent:
+    a choice stays one line with its open options ("one of", "2 of these 3").
+    """
+    if evaluation is None or evaluation.satisfied:
+        return []
+    # The tree's open parts only: `build` would add the customer's open requests too.
+    items = [item for item in state.items if item.status != "requested"]
+    return build(replace(state, customer=evaluation, items=items)).todo
 
 
 def review_ticket_json(ticket: Ticket, state: TicketState | None = None) -> dict[str, Any]:

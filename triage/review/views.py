@@ -56,7 +56,7 @@ from triage.review import content
 from triage.review import operations as ops
 from triage.review.queue import OWN_QUEUE_ORDER
 from triage.review.queue import queue as queue_page
-from triage.review.serialize import letter_check
+from triage.review.serialize import letter_check, still_to_accept
 from triage.reviewers.auth import lead_required, reviewer_required, signed_in_reviewer
 from triage.reviewers.models import Reviewer
 from triage.reviewers.operations import active_reviewers
@@ -199,8 +199,9 @@ def _render(
         )
         for item in ticket.evidence
     }
-    # Pre-tick what the customer must send again; the reviewer adds anything else.
-    asked = [i.key for i in state.items if i.status == "rejected"]
+    # Pre-tick only what the customer must send again (a rejected item no other way can
+    # replace); the reviewer adds anything else. ops.materials_to_ask_again says why.
+    asked = ops.materials_to_ask_again(state)
     reassign = forms.get("reassign") or ReassignForm(formdata=None)
     reassign.reviewer.choices = [
         SelectChoice(r.email, f"{r.name} ({r.email})") for r in active_reviewers()
@@ -212,6 +213,12 @@ def _render(
         reviewer=reviewer,
         info=information_values(ticket),
         letter_check=letter_check(ticket, state),
+        # What accepted evidence still lacks, group by group (a choice stays a choice).
+        approval_todo=still_to_accept(state, state.approval),
+        record_todo=still_to_accept(
+            state, state.record_check.approval if state.record_check else None
+        ),
+        record_ask=ops.record_materials_to_ask(state),
         can_act=ticket.status == st.IN_REVIEW
         and ops.claim_active(ticket)
         and (ticket.claimed_by_id == reviewer.id or reviewer.is_lead),

@@ -19,7 +19,7 @@ from triage.evidence.reasons import REASONS
 from triage.extensions import db
 from triage.history.models import record
 from triage.recovery.waiting import effective_at_after
-from triage.requirements import MATERIALS
+from triage.requirements import MATERIALS, Node, evaluate, needs
 from triage.review.operations.approvals import (
     check_decision,
     needs_second_approval,
@@ -30,6 +30,7 @@ from triage.review.operations.approvals import note_text as _note
 from triage.review.operations.leases import act, check_hold
 from triage.reviewers.models import Reviewer
 from triage.tickets import status as st
+from triage.tickets.checklist import TicketState
 from triage.tickets.models import MaterialRequest, Ticket
 from triage.tickets.transitions import transition
 from triage.timeutil import iso, utcnow
@@ -152,6 +153,45 @@ def request_materials(
     record(ticket.id, reviewer.actor, "materials_requested", materials=materials, message=text)
     db.session.flush()
     return asked
+
+
+def materials_to_ask_again(state: TicketState) -> list[str]:
+    """The rejected items that "Ask the customer for more" ticks before the reviewer does:
+    only those the ticket cannot be approved without, whatever else the customer sends.
+
+    Every item of a request becomes required of the customer (their page asks for it, and
+    "Send again" refuses to go without it or an explanation). Ticking a rejected item that
+    the rule lets the customer replace (ruling 8: any two of identity document, card
+    front, card transactions) would turn an option into an obligation; where a choice
+    remains, the reviewer ticks what they want and says in the message what else would do.
+    With no rule (ruling 2) nothing is indispensable: the reviewer ticks what they need.
+    """
+    trees = [state.resolution.requirement]
+    if state.record_check is not None and state.record_check.resolution is not None:
+        trees.append(state.record_check.resolution.requirement)
+    rejected = [item.key for item in state.items if item.status == "rejected"]
+    return _indispensable(rejected, [tree for tree in trees if tree is not None])
+
+
+def record_materials_to_ask(state: TicketState) -> list[str]:
+    """Of what the account record's list still lacks (recovery.md), what the page's "ask
+    for what the record's list lacks" form ticks: only what that list cannot be met
+    without, for the reason `materials_to_ask_again` gives."""
+    check = state.record_check
+    if check is None or check.resolution is None or check.resolution.requirement is None:
+        return []
+    return _indispensable(check.missing, [check.resolution.requirement])
+
+
+def _indispensable(keys: list[str], trees: list[Node]) -> list[str]:
+    """The `keys` without which one of `trees` stays unmet even with every OTHER item of
+    the trees accepted: the requirements engine's own `evaluate`, no rule re-derived."""
+    everything = {need.material for tree in trees for need in needs(tree)}
+    return [
+        key
+        for key in keys
+        if any(not evaluate(tree, everything - {key}).satisfied for tree in trees)
+    ]
 
 
 def decide(ticket: Ticket, reviewer: Reviewer, decision: Any, note: Any = None) -> None:
