@@ -112,7 +112,7 @@ def _known(message: str) -> Msg | None:
     return None
 
 
-def _as_sentence(message: str) -> str:
+def as_sentence(message: str) -> str:
     """The services' "what is wrong" words as an English sentence: "is not …" → "This is
     not ….", a period at the end."""
     if message.startswith(("is ", "must ", "contains ")):
@@ -137,7 +137,7 @@ def sentence(message: str) -> str:
         return gettext("Please fill this in.")
     if message.startswith("contains "):
         return refused_sentence(message)
-    english = _as_sentence(message)
+    english = as_sentence(message)
     if current_language() == DEFAULT:
         return english
     known = _known(message)

@@ -203,9 +203,12 @@
 
   // --- sending forms ----------------------------------------------------------------------
 
+  // The API's field words as a sentence, as the server's pages write them
+  // (forms.tickets.as_sentence): "is required …" → "This is required …".
   function sentence(text) {
     text = String(text || "").trim();
     if (!text) return text;
+    if (/^(is|must|contains) /.test(text)) text = "This " + text;
     text = text.charAt(0).toUpperCase() + text.slice(1);
     return /[.!?]$/.test(text) ? text : text + ".";
   }

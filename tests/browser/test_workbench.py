@@ -149,7 +149,7 @@ def test_a_refused_decision_shows_in_place_and_keeps_the_typing(
     file_form.get_by_label("Note to the customer").fill("Kept.")
     file_form.get_by_label("Reject", exact=True).check()
     file_form.get_by_role("button", name="Save decision on this file").click()
-    expect(file_form.locator(".field-error")).to_contain_text("Is required to reject a file")
+    expect(file_form.locator(".field-error")).to_contain_text("This is required to reject a file")
     expect(file_form.get_by_label("Note to the customer")).to_have_value("Kept.")
     assert desk.evaluate("window.sameVisit") is True
     assert desk.errors == []

@@ -180,7 +180,7 @@ def test_reviewing_files_on_the_page(browser, reviewer, submitted, customer_brow
         {prefix + "decision": "rejected"},
     )
     assert response.status_code == 400
-    assert "Is required to reject a file" in response.text
+    assert "This is required to reject a file" in response.text
     assert 'aria-invalid="true"' in response.text
     response = _post(
         browser,
@@ -252,7 +252,7 @@ def test_deciding_on_the_page(browser, reviewer, submitted, customer_browser):
     assert 'role="alert" id="action-error"' in response.text
     response = _post(browser, path, page, {"decision": "rejected", "note": ""})
     assert response.status_code == 400
-    assert "Is required to reject a ticket" in response.text
+    assert "This is required to reject a ticket" in response.text
     response = _post(
         browser, path, page, {"decision": "rejected", "note": "The card belongs to someone else."}
     )

@@ -169,7 +169,7 @@ def test_without_the_script_the_forms_still_post_and_redirect(desk, held):
         desk, f"{page}/decision", page, {"decision": "rejected", "note": ""}, json=False
     )
     assert response.status_code == 400 and "text/html" in response.content_type
-    assert "Is required to reject a ticket" in response.text
+    assert "This is required to reject a ticket" in response.text
 
 
 def test_requesting_materials_as_json(desk, held):

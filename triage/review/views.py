@@ -46,6 +46,7 @@ from forms.review import (
     RequestMaterialsForm,
     SecondApprovalForm,
 )
+from forms.tickets import as_sentence
 from triage.errorpages import wants_json
 from triage.errors import Forbidden, InvalidRequest, NotFound, RequirementsNotMet, TriageError
 from triage.evidence.analysis import findings_json as analysis_findings
@@ -304,7 +305,7 @@ def _refused(
         for name, problem in fields.items():
             field = getattr(form, name, None)
             if field is not None:
-                field.errors = [problem[:1].upper() + problem[1:] + "."]
+                field.errors = [as_sentence(problem)]  # "This is required …"
     missing = exc.missing if isinstance(exc, RequirementsNotMet) else None
     forms = {form_name: form} if form_name and form is not None else {}
     return _render(ticket, exc.status, error=exc.message, missing=missing, forms=forms)
