@@ -157,7 +157,7 @@ def test_refusing_on_the_page_needs_a_note_and_returns_the_ticket(
     path = f"{page}/second-approval"
     response = _post(browser, path, page, {"decision": "rejected", "note": " "})
     assert response.status_code == 400
-    assert "Is required to refuse the second approval" in response.text
+    assert "This is required to refuse the second approval" in response.text
     assert 'id="second-note-error"' in response.text
     response = _post(browser, path, page, {"decision": "maybe"})
     assert response.status_code == 400
