@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tests.review.helpers import evidence_ids, sign_in, unique_pdf, unique_png
+import hashlib
+
+from tests.review.helpers import evidence_ids, sign_in, signed_in, unique_pdf, unique_png
 
 
 def test_history_records_every_event_in_order(app, reviewer, lead, make_ticket, pdf_bytes):
@@ -86,3 +88,15 @@ def test_history_is_for_reviewers_only(client, submitted, reviewer):
         reviewer.get(f"/tickets/{ticket.reference}/history").json["events"][0]["action"]
         == "created"
     )
+
+
+def test_the_history_page_shows_a_files_hash_short_with_the_whole_on_hover(
+    app, reviewer, make_ticket, pdf_bytes
+):
+    ticket = make_ticket()
+    data = unique_pdf(pdf_bytes)
+    ticket.upload("passport", data, "passport.pdf")
+    digest = hashlib.sha256(data).hexdigest()
+    page = signed_in(app, reviewer).get(f"/review/tickets/{ticket.reference}").text
+    history = page.split('id="history"', 1)[1]
+    assert f'<abbr class="mono" title="{digest}">{digest[:12]}…</abbr>' in history
