@@ -40,6 +40,7 @@ import multiprocessing
 import os
 import re
 import resource
+import select
 import signal
 import tempfile
 import threading
@@ -705,6 +706,7 @@ def _checker_pool() -> ProcessPoolExecutor:
                 # copy of a threaded web worker.
                 mp_context=multiprocessing.get_context("forkserver"),
                 initializer=_limit_checker,
+                initargs=(os.getpid(),),
                 max_tasks_per_child=_CHECKS_PER_CHECKER,
             )
         return _pool
@@ -720,13 +722,54 @@ def _discard_pool(pool: ProcessPoolExecutor) -> None:
     pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _limit_checker() -> None:
+def _limit_checker(owner: int) -> None:
+    """In each checker, before its first check: end with `owner` (the web process that
+    started the pool), then qpdf's limits and the address-space limit."""
+    _end_with(owner)  # first: the watcher's stack is then inside the measured baseline
     # qpdf's own limits are process-wide: set here, in the checker only.
     pikepdf.settings.set_qpdf_limits(flate_max_memory=_FLATE_MAX_MEMORY)
     with open("/proc/self/statm", "rb") as statm:
         mapped = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
     limit = mapped + CHECK_MEMORY_BYTES
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def _end_with(owner: int) -> None:
+    """End this checker as soon as process `owner` ends, however it ends.
+
+    gunicorn ends a stuck worker with SIGKILL and a supervisor may stop a server with
+    SIGTERM; neither runs the pool's shutdown. A checker's parent is the forkserver, not
+    the web process, and it holds the forkserver's "alive" pipe open, so without this the
+    checker would wait for work for ever and keep the forkserver alive with it. A pidfd
+    (Linux 5.3+) becomes readable when `owner` exits; elsewhere the checker looks once a
+    second.
+    """
+    try:
+        handle = os.pidfd_open(owner)
+    except ProcessLookupError:
+        os._exit(0)
+    except (AttributeError, OSError):
+        handle = None
+
+    def watch() -> None:
+        if handle is not None:
+            select.select([handle], [], [])
+        else:
+            while _running(owner):
+                time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="end-with-owner", daemon=True).start()
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _check_in_checker(path: str) -> tuple[str, object]:
