@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import time
 from typing import Any
 
 from flask import (
@@ -81,9 +83,13 @@ HINT_VARIANTS = {
 _STOP_UPLOADING = ("unknown_material", "invalid_state", "storage_unavailable")
 # A page upload that stored some files and refused others answers with a redirect (a reload
 # must not send the stored ones again); the refusals ride to the ticket page in the signed
-# session cookie, so they are capped to stay far below a browser's 4 KB per cookie.
+# session cookie, of which a browser keeps 4 KB at most, beside the grants of every ticket
+# the browser holds. So they are capped by their size as the session writes them (JSON, six
+# bytes for each non-ASCII character, twelve outside the BMP), what does not fit is counted
+# in one sentence, and they are dropped unread after a while.
 _UPLOAD_ERRORS = "upload_errors"
-_CARRIED_ERRORS, _CARRIED_LENGTH = 4, 300
+_CARRIED_BYTES = 1024
+_CARRIED_SECONDS = 15 * 60
 
 
 @bp.teardown_request
@@ -264,23 +270,51 @@ def show(reference: str):
 
 
 def _carry_upload_errors(reference: str, material: str, errors: list[str]) -> None:
-    kept = [text.excerpt(e, _CARRIED_LENGTH) for e in errors[:_CARRIED_ERRORS]]
-    if len(errors) > _CARRIED_ERRORS:
-        more = len(errors) - _CARRIED_ERRORS
+    kept: list[str] = []
+    for error in errors:
+        room = _CARRIED_BYTES - _json_size(kept)
+        if _json_size([error]) > room:
+            if not kept:  # one long refusal (a long name in a script): its start
+                kept.append(_cut_to(error, room))
+            break
+        kept.append(error)
+    if len(errors) > len(kept):
+        more = len(errors) - len(kept)
         kept.append(
             ngettext(
                 "%(num)d more file was not accepted.", "%(num)d more files were not accepted.", more
             )
         )
-    session[_UPLOAD_ERRORS] = {"reference": reference, "material": material, "errors": kept}
+    session[_UPLOAD_ERRORS] = {
+        "reference": reference,
+        "material": material,
+        "errors": kept,
+        "at": int(time.time()),
+    }
+
+
+def _json_size(values: list[str]) -> int:
+    return len(json.dumps(values))  # ensure_ascii, as the session's serializer writes it
+
+
+def _cut_to(message: str, size: int) -> str:
+    cut = message
+    while len(cut) > 1 and _json_size([cut + "…"]) > size:
+        cut = cut[: len(cut) * 3 // 4]
+    return cut if cut == message else cut + "…"
 
 
 def _carried_upload_errors(reference: str) -> dict[str, list[str]]:
-    """The refusals a redirected upload left for this ticket's page, once."""
-    carried = session.pop(_UPLOAD_ERRORS, None)
-    if not isinstance(carried, dict) or carried.get("reference") != reference:
+    """The refusals a redirected upload left for this ticket's page, shown once; another
+    ticket's page leaves them for their own."""
+    carried = session.get(_UPLOAD_ERRORS)
+    if carried is None:
         return {}
-    errors = carried.get("errors")
+    fresh = isinstance(carried, dict) and time.time() - carried.get("at", 0) < _CARRIED_SECONDS
+    if fresh and carried.get("reference") != reference:
+        return {}
+    session.pop(_UPLOAD_ERRORS)
+    errors = carried.get("errors") if fresh else None
     if not isinstance(errors, list) or not all(isinstance(e, str) for e in errors):
         return {}
     return {str(carried.get("material")): errors}
