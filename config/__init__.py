@@ -9,10 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from triage.evidence.policy import MAX_FILE_BYTES, TICKET_MAX_BYTES, TICKET_MAX_FILES
-
-# The languages the product speaks (triage.i18n.LANGUAGES's keys, written out here so that
-# reading the settings imports no Flask extension; a test keeps the two equal).
-LANGUAGES = ("en", "zh_Hans", "es")
+from triage.languages import LANGUAGES
 
 # One file plus the multipart envelope and a few form fields; Werkzeug answers 413
 # before parsing anything larger.
@@ -226,7 +223,7 @@ def load_config(environ: Mapping[str, str], instance_path: str | Path) -> dict[s
         # me" page their link opens are in the account record's `language` where the record
         # has one, else in this, never in the language of whoever filed the change
         # (triage.recovery.notices.owner_language). One of LANGUAGES.
-        "BABEL_DEFAULT_LOCALE": _choice(environ, "DEFAULT_LANGUAGE", LANGUAGES, "en"),
+        "BABEL_DEFAULT_LOCALE": _choice(environ, "DEFAULT_LANGUAGE", tuple(LANGUAGES), "en"),
         # Whom the registered owner should contact once a change has been applied (the
         # "this was not me" page after the waiting period); the start page when unset.
         "SUPPORT_CONTACT": environ.get("SUPPORT_CONTACT") or None,

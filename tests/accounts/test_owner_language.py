@@ -14,7 +14,6 @@ from tests.accounts.conftest import ACME_RECORD, OWNER_EMAIL
 from tests.accounts.test_creation import _stored
 from tests.conftest import CHANGE_DIRECT_AUTHENTICATED
 from triage.accounts.records import (
-    LANGUAGES,
     RecordError,
     clean_record,
     record_language,
@@ -36,10 +35,13 @@ def _languages(app, reference: str) -> dict[str, tuple[str, str]]:
         return {row.kind: (row.recipient, row.language) for row in rows}
 
 
-def test_the_languages_are_the_products():
-    from triage.i18n import LANGUAGES as SPOKEN
+def test_records_pages_and_settings_read_languages_from_one_table():
+    import config
+    from triage import i18n, languages
+    from triage.accounts import records
 
-    assert tuple(SPOKEN) == LANGUAGES
+    assert records.LANGUAGES is i18n.LANGUAGES is config.LANGUAGES is languages.LANGUAGES
+    assert records.record_language is not None and i18n.normalise is languages.normalise
 
 
 @pytest.mark.parametrize(

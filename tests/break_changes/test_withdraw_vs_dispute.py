@@ -8,33 +8,22 @@ from __future__ import annotations
 import threading
 
 import pytest
-from sqlalchemy import update
 
 from tests.conftest import csrf_token
 from tests.recovery_abuse.helpers import make_link, not_me_form, row
 from tests.review.second_helpers import events
-from tests.tickets.conftest import CHANGE_FORM, create_on_web
-from triage.extensions import db
+from tests.tickets.conftest import CHANGE_FORM, create_on_web, put_in_status
 from triage.tickets import status as st
-from triage.tickets.models import Ticket
 
 ROUNDS = 6
 WITHDRAW_BUTTON = "Withdraw the ticket"
-
-
-def _put_in(app, reference: str, status: str) -> None:
-    with app.app_context():
-        db.session.execute(
-            update(Ticket).where(Ticket.reference == reference).values(status=status)
-        )
-        db.session.commit()
 
 
 @pytest.mark.parametrize("status", [st.AWAITING_REVIEW, st.AWAITING_SECOND_APPROVAL])
 @pytest.mark.parametrize("round_number", range(ROUNDS))
 def test_the_pages_withdraw_and_not_me_at_once_have_one_winner(client, app, status, round_number):
     reference, _ = create_on_web(client, "account_change", CHANGE_FORM)
-    _put_in(app, reference, status)
+    put_in_status(app, reference, status)
     token = f"wd-{round_number}-{reference}"
     make_link(app, reference, token)
     owner = app.test_client()
@@ -82,7 +71,7 @@ def test_the_pages_withdraw_and_not_me_at_once_have_one_winner(client, app, stat
 
 def test_a_disputed_page_in_chinese_and_spanish_offers_no_withdrawal(client, app):
     reference, _ = create_on_web(client, "account_change", CHANGE_FORM)
-    _put_in(app, reference, st.DISPUTED)
+    put_in_status(app, reference, st.DISPUTED)
     for lang in ("zh_Hans", "es"):
         page = client.get(f"/tickets/{reference}?lang={lang}")
         assert page.status_code == 200

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from tests.conftest import csrf_token
 from tests.review.helpers import make_reviewer  # noqa: F401 - fixtures
@@ -160,3 +160,15 @@ def post_on_ticket(
 ):
     token = form_token(client, f"/tickets/{reference}")
     return client.post(f"/tickets/{reference}/{action}", data={**(data or {}), "csrf_token": token})
+
+
+def put_in_status(app: Flask, reference: str, status: str) -> None:
+    """Set a ticket's status directly, as if its history had led there."""
+    from triage.extensions import db
+    from triage.tickets.models import Ticket
+
+    with app.app_context():
+        db.session.execute(
+            update(Ticket).where(Ticket.reference == reference).values(status=status)
+        )
+        db.session.commit()

@@ -7,31 +7,20 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import update
 
 from tests.conftest import csrf_token
-from tests.tickets.conftest import CHANGE_FORM, create_on_web
-from triage.extensions import db
+from tests.tickets.conftest import CHANGE_FORM, create_on_web, put_in_status
 from triage.tickets import status as st
-from triage.tickets.models import Ticket
 
 WITHDRAW_BUTTON = "Withdraw the ticket"
 NOTHING_TO_DO = "You do not need to do anything now."
 ON_HOLD = "did not ask for this change. A senior member of our team will check the ticket again"
 
 
-def _put_in(app, reference: str, status: str) -> None:
-    with app.app_context():
-        db.session.execute(
-            update(Ticket).where(Ticket.reference == reference).values(status=status)
-        )
-        db.session.commit()
-
-
 @pytest.mark.parametrize("status", st.WITH_REVIEWERS)
 def test_a_ticket_with_the_reviewers_asks_nothing_of_the_customer(client, app, status):
     reference, _ = create_on_web(client, "account_change", CHANGE_FORM)
-    _put_in(app, reference, status)
+    put_in_status(app, reference, status)
     page = client.get(f"/tickets/{reference}").text
     assert NOTHING_TO_DO in page
     assert "This ticket is closed." not in page
@@ -40,7 +29,7 @@ def test_a_ticket_with_the_reviewers_asks_nothing_of_the_customer(client, app, s
 
 def test_a_disputed_ticket_is_on_hold_and_offers_no_withdrawal(client, app):
     reference, _ = create_on_web(client, "account_change", CHANGE_FORM)
-    _put_in(app, reference, st.DISPUTED)
+    put_in_status(app, reference, st.DISPUTED)
     page = client.get(f"/tickets/{reference}").text
     assert ON_HOLD in page
     assert "This ticket is closed." not in page
@@ -51,7 +40,7 @@ def test_a_disputed_ticket_is_on_hold_and_offers_no_withdrawal(client, app):
 @pytest.mark.parametrize("status", [st.APPROVED, st.REJECTED, st.WITHDRAWN, st.DISPUTED])
 def test_withdrawal_is_offered_exactly_where_it_is_allowed(client, app, status):
     reference, _ = create_on_web(client, "account_change", CHANGE_FORM)
-    _put_in(app, reference, status)
+    put_in_status(app, reference, status)
     page = client.get(f"/tickets/{reference}").text
     assert (WITHDRAW_BUTTON in page) == (status in st.WITHDRAWABLE)
 
@@ -59,7 +48,7 @@ def test_withdrawal_is_offered_exactly_where_it_is_allowed(client, app, status):
 def test_withdrawing_a_disputed_ticket_is_refused_in_one_plain_sentence(client, app):
     reference, _ = create_on_web(client, "account_change", CHANGE_FORM)
     token = csrf_token(client.get(f"/tickets/{reference}").text)
-    _put_in(app, reference, st.DISPUTED)  # disputed while the page was open
+    put_in_status(app, reference, st.DISPUTED)  # disputed while the page was open
     page = client.post(
         f"/tickets/{reference}/withdraw", data={"csrf_token": token}, follow_redirects=True
     ).text

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from triage import text as text_rules
+from triage.languages import LANGUAGES, normalise
 from triage.requirements import Facts, FactsError, Resolution, parse_facts, resolve
 from triage.requirements.facts import CHOICES
 from triage.tickets.information import clean_email, clean_phone
@@ -35,20 +36,6 @@ RECORD_KEYS = (
     "card_last4",
     "language",
 )
-# The languages an owner can be written in: triage.i18n.LANGUAGES's keys (kept here so this
-# module stays pure; tests/accounts keeps the two equal).
-LANGUAGES = ("en", "zh_Hans", "es")
-# Spellings of them, as triage.i18n.normalise reads `?lang=`: any case, "-" or "_", and a
-# region or script after the language (zh-CN, es-MX, en-GB) read by the language alone.
-_LANGUAGE_SPELLINGS = {
-    "en": "en",
-    "zh": "zh_Hans",
-    "zh_hans": "zh_Hans",
-    "zh_cn": "zh_Hans",
-    "zh_sg": "zh_Hans",
-    "zh_hans_cn": "zh_Hans",
-    "es": "es",
-}
 BOOLEAN_KEYS = ("card_added", "payments_made", "enterprise_in_china")
 CHOICE_KEYS = ("customer_type", "real_name_auth", "account_type")
 # The facts each ticket type asks (triage.requirements.facts): only these are compared, so
@@ -94,14 +81,9 @@ def _blank(value: Any) -> bool:
 
 
 def record_language(value: Any) -> str | None:
-    """The supported language a record's `language` names ("zh-CN" → "zh_Hans",
-    "es-MX" → "es"), or None when it names none of LANGUAGES."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    key = value.strip().replace("-", "_").lower()[:20]
-    if key in _LANGUAGE_SPELLINGS:
-        return _LANGUAGE_SPELLINGS[key]
-    return _LANGUAGE_SPELLINGS.get(key.split("_")[0])
+    """The supported language a record's `language` names, read as `?lang=` is
+    (triage.languages.normalise: "zh-CN" → "zh_Hans", "es-MX" → "es"), or None."""
+    return normalise(value)
 
 
 def clean_record(raw: Mapping[str, Any], *, strict: bool = True) -> dict[str, Any]:

@@ -28,43 +28,19 @@ from flask import (
 from flask_babel import Babel, format_date, format_time, get_locale, get_translations, gettext
 
 from triage.errors import Msg
+from triage.languages import DEFAULT, LANGUAGES, TAGS, normalise
 from triage.paths import shipped
 
 TRANSLATIONS = shipped("translations")  # in the wheel, or at the checkout's root
 
-# Locale → the name a speaker of it reads in the switcher (always in its own language).
-LANGUAGES: dict[str, str] = {"en": "English", "zh_Hans": "简体中文", "es": "Español"}
-DEFAULT = "en"
 COOKIE = "lang"
 # Reviewer and lead pages stay English (issue 11): a reviewer's browser language does not
 # mix them. Every blueprint under /review/ is here (tests/i18n/test_english_only.py).
 ENGLISH_ONLY = frozenset({"review", "auth", "jobs", "dashboard", "retention"})
 COOKIE_MAX_AGE = 365 * 24 * 3600
-# BCP 47 tags for `<html lang>` and for matching Accept-Language.
-_TAGS = {"en": "en", "zh_Hans": "zh-Hans", "es": "es"}
-# Spellings people and browsers use for the same three languages.
-_ALIASES = {
-    "en": "en",
-    "zh": "zh_Hans",
-    "zh_hans": "zh_Hans",
-    "zh_cn": "zh_Hans",
-    "zh_sg": "zh_Hans",
-    "zh_hans_cn": "zh_Hans",
-    "es": "es",
-}
 
 babel = Babel()
 bp = Blueprint("i18n", __name__)
-
-
-def normalise(value: str | None) -> str | None:
-    """The supported locale a `?lang=` or cookie value names, or None ("es-CL" → "es")."""
-    if not value:
-        return None
-    key = value.strip().replace("-", "_").lower()[:20]
-    if key in _ALIASES:
-        return _ALIASES[key]
-    return _ALIASES.get(key.split("_")[0])  # es_CL → es; zh_TW → zh (ours is zh_Hans)
 
 
 def select_locale() -> str:
@@ -294,7 +270,7 @@ def init_app(app: Flask) -> None:
         here = _here_without_lang() if request else "/"
         return {
             "current_language": current,
-            "html_lang": _TAGS[current],
+            "html_lang": TAGS[current],
             "languages": LANGUAGES,
             "language_url": lambda code: url_for("i18n.choose", code=code, next=here),
         }

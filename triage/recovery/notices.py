@@ -30,9 +30,10 @@ from flask import current_app
 from sqlalchemy import select
 
 from triage.accounts.masks import mask_email, mask_mobile
-from triage.accounts.records import LANGUAGES, record_language
+from triage.accounts.records import record_language
 from triage.extensions import db
 from triage.history.models import Event
+from triage.languages import LANGUAGES
 from triage.notifications.models import Notification
 from triage.tickets import status as st
 from triage.tickets.models import Ticket
