@@ -33,7 +33,7 @@ from triage.accounts.masks import mask_email, mask_mobile
 from triage.accounts.records import record_language
 from triage.extensions import db
 from triage.history.models import Event
-from triage.languages import LANGUAGES
+from triage.languages import DEFAULT, LANGUAGES
 from triage.notifications.models import Notification
 from triage.tickets import status as st
 from triage.tickets.models import Ticket
@@ -63,7 +63,7 @@ def default_language() -> str:
     """The deployment's default language: `BABEL_DEFAULT_LOCALE` (set by `DEFAULT_LANGUAGE`,
     config) when it is one the product writes, else English."""
     configured = current_app.config.get("BABEL_DEFAULT_LOCALE")
-    return configured if configured in LANGUAGES else "en"
+    return configured if configured in LANGUAGES else DEFAULT
 
 
 def owner_language(ticket: Ticket) -> str:
