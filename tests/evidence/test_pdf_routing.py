@@ -284,7 +284,11 @@ def _handover_files() -> set[str]:
     return {name for name in os.listdir(folder) if name.startswith(pdf_module.HANDOVER_PREFIX)}
 
 
-def test_the_bytes_handed_to_a_checker_are_removed_whatever_the_outcome() -> None:
+def test_the_bytes_handed_to_a_checker_are_removed_whatever_the_outcome(
+    tmp_path, monkeypatch
+) -> None:
+    # A folder of its own: other test processes hand PDFs over to their checkers meanwhile.
+    monkeypatch.setattr(pdf_module, "_HANDOVER_DIR", str(tmp_path))
     before = _handover_files()
     pdf_module.inspect_pdf_in_checker(shapes.statement_pdf(2))
     with pytest.raises(pdf_module.PdfTooComplex):  # its checker killed by the CPU limit

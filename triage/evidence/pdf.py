@@ -46,7 +46,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FuturesTimeout
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
@@ -638,19 +638,30 @@ def inspect_pdf_in_checker(data: bytes) -> tuple[str, ...]:
     # the fresh pool too and is refused.
     # A checker that failed without a verdict (an error inside qpdf or pikepdf) may carry
     # state from an earlier check into the next: the retry runs in fresh checkers too.
-    for attempt in range(2):
-        pool = _checker_pool()
+    # A check cancelled because another check's failure discarded the pool it waited in
+    # says nothing of this PDF: it goes to the fresh pool without using up its retry, up to
+    # _CANCELLED_RETRIES times (checks that keep failing around it are then its fate too).
+    attempt = cancelled = 0
+    while True:
         try:
             with _handed_over(data) as path:
-                kind, value = pool.submit(_check_in_checker, path).result(_CHECK_WALL_SECONDS)
+                pool, future = _submit(path)
+                kind, value = future.result(_CHECK_WALL_SECONDS)
+        except CancelledError:
+            cancelled += 1
+            if cancelled > _CANCELLED_RETRIES:
+                raise PdfTooComplex(objects=False) from None
+            continue
         except (BrokenProcessPool, FuturesTimeout):
             _discard_pool(pool)
             if attempt:
                 raise PdfTooComplex(objects=False) from None
+            attempt += 1
             continue
         if kind != "error" or attempt:
             break
         _discard_pool(pool)
+        attempt += 1
     if kind == "password":
         raise PdfPasswordProtected(certificate=value)
     if kind == "damaged":
@@ -691,6 +702,7 @@ def _handed_over(data: bytes) -> Iterator[str]:
 # far longer. A checker is replaced after _CHECKS_PER_CHECKER checks, so memory left behind
 # by a refused PDF does not linger.
 _CHECKERS = 2
+_CANCELLED_RETRIES = 3
 _CHECKS_PER_CHECKER = 200
 _pool: ProcessPoolExecutor | None = None
 _pool_lock = threading.Lock()
@@ -712,12 +724,28 @@ def _checker_pool() -> ProcessPoolExecutor:
         return _pool
 
 
+def _submit(path: str) -> tuple[ProcessPoolExecutor, Future]:
+    """A check of the PDF at `path`, submitted to the current pool: (pool, future).
+
+    Another request's check may discard the pool between our taking it and submitting
+    (its checker timed out or broke); that shut-down pool refuses new work, which says
+    nothing about this PDF, so the check goes to the fresh pool instead.
+    """
+    while True:
+        pool = _checker_pool()
+        try:
+            return pool, pool.submit(_check_in_checker, path)
+        except RuntimeError:  # "cannot schedule new futures after shutdown"
+            _discard_pool(pool)
+
+
 def _discard_pool(pool: ProcessPoolExecutor) -> None:
     global _pool
     with _pool_lock:
         if _pool is pool:
             _pool = None
-    for process in list(getattr(pool, "_processes", {}).values()):
+    # None once another thread has shut this pool down.
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
         process.kill()  # a checker stuck past the wall-clock bound
     pool.shutdown(wait=False, cancel_futures=True)
 
