@@ -703,6 +703,7 @@ def _handed_over(data: bytes) -> Iterator[str]:
 # by a refused PDF does not linger.
 _CHECKERS = 2
 _CANCELLED_RETRIES = 3
+_SUBMIT_TRIES = 5
 _CHECKS_PER_CHECKER = 200
 _pool: ProcessPoolExecutor | None = None
 _pool_lock = threading.Lock()
@@ -731,12 +732,20 @@ def _submit(path: str) -> tuple[ProcessPoolExecutor, Future]:
     (its checker timed out or broke); that shut-down pool refuses new work, which says
     nothing about this PDF, so the check goes to the fresh pool instead.
     """
-    while True:
+    for attempt in range(_SUBMIT_TRIES):
         pool = _checker_pool()
         try:
             return pool, pool.submit(_check_in_checker, path)
-        except RuntimeError:  # "cannot schedule new futures after shutdown"
+        # "cannot schedule new futures after shutdown"; or starting a checker through the
+        # forkserver failed while another thread tore its pool down: a closed descriptor
+        # ends the forkserver itself (Python 3.11), which is started again once found
+        # gone, hence the short wait before trying again.
+        except (RuntimeError, OSError):
             _discard_pool(pool)
+            if attempt == _SUBMIT_TRIES - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 def _discard_pool(pool: ProcessPoolExecutor) -> None:
