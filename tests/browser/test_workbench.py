@@ -184,7 +184,8 @@ def test_a_sideways_photo_on_a_narrow_screen(new_page, make_ticket, pdf_bytes, r
     sign_in(phone, reviewer_login.email)
     phone.get_by_role("button", name="Take next").click()
     expect(phone.locator("h1")).to_have_text(f"Ticket {ticket.reference}")
-    assert phone.evaluate("document.documentElement.scrollWidth") <= 375
+    # Laid out once the page has settled (its script, the preview): poll, do not sample.
+    phone.wait_for_function("document.documentElement.scrollWidth <= 375", timeout=10_000)
     viewer = phone.locator("#viewer").bounding_box()
     side = phone.locator("#side").bounding_box()
     assert viewer["y"] + viewer["height"] <= side["y"]  # one column: the viewer first
@@ -200,7 +201,8 @@ def test_a_sideways_photo_on_a_narrow_screen(new_page, make_ticket, pdf_bytes, r
     expect(picture).to_have_attribute("style", re.compile(r"rotate\(90deg\)"))
     box = picture.bounding_box()  # the turned picture's own box is rotated on screen
     assert box["width"] > box["height"]
-    assert phone.evaluate("document.documentElement.scrollWidth") <= 375
+    # Laid out once the page has settled (its script, the preview): poll, do not sample.
+    phone.wait_for_function("document.documentElement.scrollWidth <= 375", timeout=10_000)
     phone.screenshot(path="/tmp/workbench-phone.png", animations="disabled", caret="hide")
     assert phone.errors == []
 
