@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import FIXTURES
 from tests.review.helpers import encode_png
@@ -140,6 +141,14 @@ def open_item(page, key: str) -> None:
     summaries = page.locator(f"details:has(#item-{key}) > summary")
     for index in range(summaries.count()):
         summary = summaries.nth(index)
-        if not summary.evaluate("s => s.parentElement.open"):
+        # On a loaded machine a tap can land while the page is still settling (a web font
+        # arriving moves the summaries), so a tap that left the choice folded is made again.
+        for _ in range(3):
+            if summary.evaluate("s => s.parentElement.open"):
+                break
             summary.click()
+            try:
+                expect(summary.locator("xpath=..")).to_have_js_property("open", True, timeout=3000)
+            except AssertionError:
+                continue
     page.locator(f"#item-{key}").wait_for(state="visible")
