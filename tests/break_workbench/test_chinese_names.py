@@ -92,10 +92,11 @@ def test_measure_unrelated_surnames_matching_through_heteronyms():
     pairs, found = _heteronym_matches()
     rate = len(found) / pairs
     print(f"\nsurname pairs {pairs}, heteronym matches {len(found)} ({rate:.3%}): {found}")
-    # Random different full names: rarer, since the given names must match too.
+    # Random different full names: rarer, since the given names must match too (none of
+    # 19,998 matched when this ran with 20,000; 3,000 keep the suite quick).
     rng = random.Random(13)
     tries = matches = 0
-    for _ in range(20_000):
+    for _ in range(3_000):
         a = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
         b = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
         if usual(a) == usual(b) or sorted(lazy_pinyin(a)) == sorted(lazy_pinyin(b)):
@@ -104,3 +105,4 @@ def test_measure_unrelated_surnames_matching_through_heteronyms():
         matches += names_match(a, mrz(b))
     print(f"random different names {tries}, matched {matches} ({matches / tries:.4%})")
     assert found == [], f"{len(found)} of {pairs} surname pairs ({rate:.2%}) match"
+    assert matches == 0, f"{matches} of {tries} random different names match"
