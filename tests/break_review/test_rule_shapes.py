@@ -31,7 +31,19 @@ def mats(tree):
     return list(dict.fromkeys(n.material for n in needs(tree))) if tree else []
 
 
+_ORACLE: dict[tuple[str, str], bool] = {}
+
+
 def indispensable_oracle(key, tree):
+    # The walk is exponential in the list's materials and the same lists come back for
+    # every record paired with them: remember each answer (trees hold dicts, so by repr).
+    memo = (key, repr(tree))
+    if memo not in _ORACLE:
+        _ORACLE[memo] = _indispensable(key, tree)
+    return _ORACLE[memo]
+
+
+def _indispensable(key, tree):
     ms = mats(tree)
     if key not in ms:
         return False
