@@ -52,6 +52,8 @@ def _subject(kind: str, reference: str, context: dict[str, Any]) -> str:
         return gettext("A change to your account %(account)s was approved", account=account)
     if kind == "owner_disputed":
         return gettext("We stopped the change to your account %(account)s", account=account)
+    if kind == "owner_rejected":
+        return gettext("The change to your account %(account)s was refused", account=account)
     if kind == "disputed":
         return gettext("Ticket %(reference)s: on hold", reference=reference)
     return gettext("Your private link to ticket %(reference)s", reference=reference)

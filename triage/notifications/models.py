@@ -29,7 +29,7 @@ class Notification(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
     # ticket_created | materials_requested | file_rejected | decision | access_link, and
-    # recovery.md's owner_notice | owner_approved | owner_disputed | disputed
+    # recovery.md's owner_notice | owner_approved | owner_disputed | owner_rejected | disputed
     kind: Mapped[str] = mapped_column(String(30))
     recipient: Mapped[str] = mapped_column(String(254))
     language: Mapped[str] = mapped_column(String(10), default="en")

@@ -51,11 +51,12 @@ KINDS = (
     "owner_notice",
     "owner_approved",
     "owner_disputed",
+    "owner_rejected",
     "disputed",
 )
 # Emails to the account's registered owner: their address is a contact of record, which
 # reviewers only ever see masked (recovery.md "Accounts of record"), history included.
-OWNER_KINDS = ("owner_notice", "owner_approved", "owner_disputed")
+OWNER_KINDS = ("owner_notice", "owner_approved", "owner_disputed", "owner_rejected")
 _QUEUED = "triage.notifications.queued"  # session.info: rows added, ids once flushed
 _NO_SYNC = {"synchronize_session": False}
 

@@ -8,6 +8,10 @@ and a waiting period"), queued in the outbox from the history like every other e
 - `decided` approved (the final approval, which sets `effective_at`): `owner_approved`,
   when the change takes effect, with a fresh link (none after a lead re-decided a
   disputed ticket: the owner has spoken and a lead has looked).
+- `decided` rejected: `owner_rejected`, once, when the owner disputed the change or was
+  already told of it (an earlier owner email): whoever was warned of a change hears that it
+  was refused and that nothing changes, whether a lead refused it after their "not me" or a
+  reviewer refused it before. Without the reviewer's note, which is for the requester.
 - `disputed`: `disputed` to the ticket's contact email, `owner_disputed` to the owner.
 
 The owner's emails are in the owner's language (`owner_language`): the account record's
@@ -43,6 +47,8 @@ OWNER_ACTIONS = ("submitted", "record_checked", "decided", "disputed")
 # The kinds whose email carries a "this was not me" link (when `context["link"]`).
 LINK_KINDS = ("owner_notice", "owner_approved")
 OWNER = "registered owner"  # the history's actor for the owner's own act
+# The emails that tell the owner of a change: once sent one, they hear how it ended.
+TOLD_KINDS = ("owner_notice", "owner_approved", "owner_disputed")
 
 
 def masked_change(ticket: Ticket) -> dict[str, str | None]:
@@ -111,11 +117,12 @@ def still_stoppable(ticket: Ticket, now: datetime | None = None) -> bool:
     return True
 
 
-def _notice_queued(ticket_id: str) -> bool:
+def _queued(ticket_id: str, *kinds: str) -> bool:
+    """Whether the outbox holds an email of one of `kinds` about the ticket (any status)."""
     return (
         db.session.scalar(
             select(Notification.id)
-            .where(Notification.ticket_id == ticket_id, Notification.kind == "owner_notice")
+            .where(Notification.ticket_id == ticket_id, Notification.kind.in_(kinds))
             .limit(1)
         )
         is not None
@@ -146,7 +153,7 @@ def notify_owner(entry: Event) -> None:
         if ticket.first_submitted_at is None or not still_stoppable(ticket):
             return
         address = owner_address(ticket)
-        if address is None or _notice_queued(ticket.id):
+        if address is None or _queued(ticket.id, "owner_notice"):
             return
         queue_notification(
             ticket,
@@ -157,29 +164,60 @@ def notify_owner(entry: Event) -> None:
             **_base_context(ticket),
         )
     elif entry.action == "decided":
-        # The approval's UPDATE set `effective_at`; its event says it too.
-        effective_at = iso(ticket.effective_at) or details.get("effective_at")
-        if details.get("decision") != "approved" or not effective_at:
-            return
-        address = owner_address(ticket)
-        if address is None:
-            return
-        after_dispute = bool(details.get("after_dispute"))
-        queue_notification(
-            ticket,
-            "owner_approved",
-            recipient=address,
-            effective_at=effective_at,
-            after_dispute=after_dispute,
-            link=not after_dispute,
-            **_base_context(ticket),
-        )
+        if details.get("decision") == "approved":
+            _tell_approved(ticket, details)
+        elif details.get("decision") == "rejected":
+            _tell_rejected(ticket, details)
     elif entry.action == "disputed":
         context = _base_context(ticket)
         queue_notification(ticket, "disputed", **context)
         address = _disputing_address(details.get("link_id")) or registered_email(ticket)
         if address:
             queue_notification(ticket, "owner_disputed", recipient=address, **context)
+
+
+def _tell_approved(ticket: Ticket, details: dict[str, Any]) -> None:
+    """`owner_approved` for the final approval (recovery.md: "the owner's registered email
+    is told again"), with a fresh link unless a lead re-decided after a dispute."""
+    from triage.notifications.operations import queue_notification
+
+    # The approval's UPDATE set `effective_at`; its event says it too.
+    effective_at = iso(ticket.effective_at) or details.get("effective_at")
+    address = owner_address(ticket)
+    if not effective_at or address is None:
+        return
+    after_dispute = bool(details.get("after_dispute"))
+    queue_notification(
+        ticket,
+        "owner_approved",
+        recipient=address,
+        effective_at=effective_at,
+        after_dispute=after_dispute,
+        link=not after_dispute,
+        **_base_context(ticket),
+    )
+
+
+def _tell_rejected(ticket: Ticket, details: dict[str, Any]) -> None:
+    """`owner_rejected` for a final refusal the owner was waiting on: recovery.md blocks a
+    disputed change "until a lead decides again", and the owner who disputed, or was warned
+    and may be about to, should not be left guessing. Once per ticket; no link (nothing is
+    left to stop) and no note (written to the requester, who may be the attacker)."""
+    from triage.notifications.operations import queue_notification
+
+    address = owner_address(ticket)
+    if address is None or _queued(ticket.id, "owner_rejected"):
+        return
+    after_dispute = bool(details.get("after_dispute"))
+    if not after_dispute and not _queued(ticket.id, *TOLD_KINDS):
+        return  # the owner never heard of this change (its record came late): nothing to close
+    queue_notification(
+        ticket,
+        "owner_rejected",
+        recipient=address,
+        after_dispute=after_dispute,
+        **_base_context(ticket),
+    )
 
 
 def _disputing_address(link_id: Any) -> str | None:
