@@ -5,32 +5,21 @@ tabs belong to leads."""
 
 from __future__ import annotations
 
-import json
-import re
-from html import unescape
+from functools import partial
 
 import pytest
 
 from tests.conftest import CHANGE_DIRECT_AUTHENTICATED
-from tests.review.helpers import evidence_ids, page_token, signed_in
-
-JSON = {"Accept": "application/json"}
-
-
-def _text(html: str) -> str:
-    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
-
-
-def _ticked(html: str, form_id: str) -> list[str]:
-    start = html.index(f'id="{form_id}"')
-    form = html[start : html.index("</form>", start)]
-    return re.findall(r'name="materials" value="([a-z_]+)"[^>]*checked', form)
-
-
-def _region(html: str, name: str) -> str:
-    found = re.search(rf"<!--region:{name}-->(.*?)<!--/region:{name}-->", html, re.DOTALL)
-    assert found, name
-    return found.group(1).strip()
+from tests.review.helpers import (
+    RECORD_WITH_CARD,
+    decide_in_page,
+    evidence_ids,
+    import_record,
+    page_text,
+    region,
+    signed_in,
+    ticked,
+)
 
 
 @pytest.fixture
@@ -40,22 +29,8 @@ def desk(app, reviewer):
 
 @pytest.fixture
 def record(runner, tmp_path):
-    def load(**facts):
-        path = tmp_path / "records.jsonl"
-        path.write_text(json.dumps({"account_name": "acme-cloud", **facts}) + "\n")
-        result = runner.invoke(args=["accounts", "import", str(path)])
-        assert result.exit_code == 0, result.output
-
-    return load
-
-
-def _decide(desk, page, evidence_id, decision, reason=None):
-    data = {f"ev-{evidence_id}-decision": decision, "csrf_token": page_token(desk, page)}
-    if reason:
-        data[f"ev-{evidence_id}-reason"] = reason
-    response = desk.post(f"/review/evidence/{evidence_id}/review", data=data, headers=JSON)
-    assert response.status_code == 200, response.json
-    return response.json["regions"]
+    """record(**facts): the account directory's record of "acme-cloud"."""
+    return partial(import_record, runner, tmp_path)
 
 
 def test_an_id_card_side_rejected_is_a_choice_without_a_card(desk, reviewer, submitted):
@@ -66,8 +41,8 @@ def test_an_id_card_side_rejected_is_a_choice_without_a_card(desk, reviewer, sub
     assert reviewer.review(ids["id_card_front"], "rejected", "blurry").status_code == 200
     assert reviewer.review(ids["id_card_back"], "accepted").status_code == 200
     html = desk.get(f"/review/tickets/{ticket.reference}").text
-    assert _ticked(html, "request-form") == []
-    box = _text(_region(html, "requirements").split('id="approvable"')[1])
+    assert ticked(html, "request-form") == []
+    box = page_text(region(html, "requirements").split('id="approvable"')[1])
     assert "One of: Passport" in box and "Driver license" in box
     assert "Resident identity card, front" in box and "rejected" in box
 
@@ -81,7 +56,7 @@ def test_an_item_rejected_twice_that_nothing_replaces_is_ticked(desk, reviewer, 
         decision = "rejected" if reason else "accepted"
         assert reviewer.review(item["id"], decision, reason).status_code == 200
     html = desk.get(f"/review/tickets/{ticket.reference}").text
-    assert _ticked(html, "request-form") == ["transaction_records"]
+    assert ticked(html, "request-form") == ["transaction_records"]
 
 
 def test_a_rejected_item_only_the_records_list_needs_is_ticked_in_both_forms(
@@ -89,26 +64,21 @@ def test_a_rejected_item_only_the_records_list_needs_is_ticked_in_both_forms(
 ):
     """Declared without a card; the record says a card is bound (rule direct_authenticated
     then asks the card holder's certificate and the card front, with no alternative)."""
-    record(
-        customer_type="direct",
-        real_name_auth="completed",
-        account_type="individual",
-        card_added=True,
-    )
+    record(**RECORD_WITH_CARD)
     files = ["real_name_certificate", "transaction_records", "card_front"]
     ticket = submitted(CHANGE_DIRECT_AUTHENTICATED, files=files, known=False)
     assert reviewer.claim().status_code == 200
     page = f"/review/tickets/{ticket.reference}"
     ids = evidence_ids(ticket)
-    _decide(desk, page, ids["real_name_certificate"], "accepted")
-    _decide(desk, page, ids["transaction_records"], "accepted")
-    regions = _decide(desk, page, ids["card_front"], "rejected", "blurry")
+    decide_in_page(desk, page, ids["real_name_certificate"], "accepted")
+    decide_in_page(desk, page, ids["transaction_records"], "accepted")
+    regions = decide_in_page(desk, page, ids["card_front"], "rejected", "blurry")
     html = desk.get(page).text
-    assert _ticked(html, "request-form") == ["card_front"]
-    assert sorted(_ticked(html, "record-request-form")) == ["card_front", "card_holder_certificate"]
+    assert ticked(html, "request-form") == ["card_front"]
+    assert sorted(ticked(html, "record-request-form")) == ["card_front", "card_holder_certificate"]
     # The record panel returned with the decision is the page's own.
-    assert regions["record"] == _region(html, "record")
-    box = _text(_region(html, "requirements").split('id="approvable"')[1])
+    assert regions["record"] == region(html, "record")
+    box = page_text(region(html, "requirements").split('id="approvable"')[1])
     assert "For the account record's list" in box
     assert box.count("Front of the credit card") == 1
     # The API still refuses approval naming what the record's list lacks.
@@ -131,13 +101,13 @@ def test_the_record_panel_returned_after_each_decision_is_a_fresh_pages(
         ("card_front", "rejected"),
         ("card_front", "accepted"),
     ]:
-        regions = _decide(
+        regions = decide_in_page(
             desk, page, ids[material], decision, "blurry" if decision == "rejected" else None
         )
         fresh = desk.get(page).text
-        assert regions["record"] == _region(fresh, "record")
-        assert regions["requirements"] == _region(fresh, "requirements")
-    assert "Accepted evidence covers the record's list too." in _text(regions["record"])
+        assert regions["record"] == region(fresh, "record")
+        assert regions["requirements"] == region(fresh, "requirements")
+    assert "Accepted evidence covers the record's list too." in page_text(regions["record"])
     assert 'id="record-request-form"' not in regions["record-request"]
 
 

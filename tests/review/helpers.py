@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import itertools
+import json
 import re
 import struct
 import uuid
 import zlib
 from dataclasses import dataclass
+from html import unescape
+from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
+from flask.testing import FlaskClient, FlaskCliRunner
 
 from tests.conftest import CHANGE_DIRECT_AUTHENTICATED, UNFREEZE_WITH_CARD, csrf_token
 from tests.evidence.shapes import raw_pdf
 
 PASSWORD = "correct horse battery"
+# What static/js/workbench.js sends with a form: the answer is JSON (the page's regions).
+JSON = {"Accept": "application/json"}
 # A one-page PDF that opens with JavaScript: accepted, flagged for the reviewer.
 ACTIVE_PDF = raw_pdf(
     b"<< /Type /Catalog /Pages 2 0 R /OpenAction 4 0 R >>",
@@ -30,6 +35,15 @@ RESELLER_ENTERPRISE_IN_CHINA = {
     "customer_type": "reseller",
     "account_type": "enterprise",
     "enterprise_in_china": True,
+}
+# The account's record for a CHANGE_DIRECT_AUTHENTICATED ticket (declared without a card)
+# saying a card is bound: the record's list (rule direct_authenticated) adds the card
+# holder's certificate and the card front, with no alternative. For `import_record`.
+RECORD_WITH_CARD = {
+    "customer_type": "direct",
+    "real_name_auth": "completed",
+    "account_type": "individual",
+    "card_added": True,
 }
 NO_RULE = {  # ruling 2: individual, direct, not authenticated, no card, payments made
     **CHANGE_DIRECT_AUTHENTICATED,
@@ -267,3 +281,46 @@ def expire_claim(app: Flask, reference: str) -> None:
             .values(claim_expires_at=utcnow() - timedelta(seconds=1))
         )
         db.session.commit()
+
+
+def import_record(runner: FlaskCliRunner, folder: Path, **facts: Any) -> None:
+    """The account directory's record of "acme-cloud" (recovery.md "Accounts of record"),
+    loaded by `flask accounts import` as an operator would, so a record's facts reach the
+    ticket as they do in production. Import it before the ticket is made (`known=False`):
+    the comparison is made when the ticket is."""
+    path = folder / "records.jsonl"
+    path.write_text(json.dumps({"account_name": "acme-cloud", **facts}) + "\n")
+    result = runner.invoke(args=["accounts", "import", str(path)])
+    assert result.exit_code == 0, result.output
+
+
+def page_text(html: str) -> str:
+    """What a reviewer reads of a piece of page: its words, tags gone, spaces folded."""
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+
+def ticked(html: str, form_id: str) -> list[str]:
+    """The materials ticked in the page's form `form_id`, in the page's order."""
+    start = html.index(f'id="{form_id}"')
+    form = html[start : html.index("</form>", start)]
+    return re.findall(r'name="materials" value="([a-z_]+)"[^>]*checked', form)
+
+
+def region(html: str, name: str) -> str:
+    """The page's region `name` (`<!--region:NAME-->`), as views.py `_regions` cuts it."""
+    found = re.search(rf"<!--region:{name}-->(.*?)<!--/region:{name}-->", html, re.DOTALL)
+    assert found, name
+    return found.group(1).strip()
+
+
+def decide_in_page(
+    client: FlaskClient, page: str, evidence_id: str, decision: str, reason: str | None = None
+) -> dict[str, str]:
+    """Decide on one file as the page's script does (its form, JSON back): the page's
+    regions re-rendered, by name."""
+    data = {f"ev-{evidence_id}-decision": decision, "csrf_token": page_token(client, page)}
+    if reason:
+        data[f"ev-{evidence_id}-reason"] = reason
+    response = client.post(f"/review/evidence/{evidence_id}/review", data=data, headers=JSON)
+    assert response.status_code == 200, response.json
+    return response.json["regions"]

@@ -10,29 +10,23 @@ sent.
 
 from __future__ import annotations
 
-import re
-from html import unescape
-
 import pytest
 
 from tests.conftest import CHANGE_DIRECT_AUTHENTICATED
-from tests.review.helpers import evidence_ids, page_token, signed_in, unique_png
+from tests.review.helpers import (
+    JSON,
+    evidence_ids,
+    page_text,
+    page_token,
+    signed_in,
+    ticked,
+    unique_png,
+)
 
-JSON = {"Accept": "application/json"}
 CARD_OR_STATEMENT = (
     "We could not read your card statement. Please send a photo of the card front, "
     "or a 6-month statement."
 )
-
-
-def _text(html: str) -> str:
-    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
-
-
-def _ticked(html: str, form_id: str) -> list[str]:
-    start = html.index(f'id="{form_id}"')
-    form = html[start : html.index("</form>", start)]
-    return re.findall(r'name="materials" value="([a-z_]+)"[^>]*checked', form)
 
 
 def _approvable(html: str) -> str:
@@ -61,8 +55,8 @@ def card_bound(reviewer, submitted):
 def test_a_rejected_item_the_rule_can_do_without_is_not_ticked(desk, card_bound):
     """Ruling 8: the card front would do as well as new card transactions."""
     html = desk.get(f"/review/tickets/{card_bound.reference}").text
-    assert _ticked(html, "request-form") == []
-    assert "Each item you tick becomes required" in _text(html)
+    assert ticked(html, "request-form") == []
+    assert "Each item you tick becomes required" in page_text(html)
 
 
 def test_only_what_the_reviewer_ticks_is_asked_and_the_customer_can_send_again(
@@ -103,7 +97,7 @@ def test_a_rejected_item_nothing_can_replace_is_ticked(desk, reviewer, submitted
     response = reviewer.review(ids["transaction_records"], "rejected", "incomplete_period")
     assert response.status_code == 200
     html = desk.get(f"/review/tickets/{ticket.reference}").text
-    assert _ticked(html, "request-form") == ["transaction_records"]
+    assert ticked(html, "request-form") == ["transaction_records"]
 
 
 def test_what_the_reviewer_unticks_is_never_sent(desk, reviewer, submitted):
@@ -112,7 +106,7 @@ def test_what_the_reviewer_unticks_is_never_sent(desk, reviewer, submitted):
     ids = evidence_ids(ticket)
     assert reviewer.review(ids["transaction_records"], "rejected", "blurry").status_code == 200
     page = f"/review/tickets/{ticket.reference}"
-    assert _ticked(desk.get(page).text, "request-form") == ["transaction_records"]
+    assert ticked(desk.get(page).text, "request-form") == ["transaction_records"]
     # The reviewer unticks it and asks for something else instead: the form sends only
     # the boxes ticked, and the request holds exactly them.
     response = desk.post(
@@ -134,7 +128,7 @@ def test_not_approvable_yet_lists_a_choice_as_one_line(desk, reviewer, submitted
     ticket = submitted(files=["passport", "card_transactions"])
     assert reviewer.claim().status_code == 200
     box = _approvable(desk.get(f"/review/tickets/{ticket.reference}").text)
-    words = _text(box)
+    words = page_text(box)
     assert words.startswith("Not approvable yet. Still to be covered by accepted evidence:")
     assert (
         "2 of these 3: One of: Passport provided Resident identity card, front + Resident "
@@ -148,7 +142,7 @@ def test_not_approvable_yet_names_only_the_open_choice(desk, card_bound):
     """The passport is accepted: one more of card front or card transactions, and none
     of the other identity documents."""
     box = _approvable(desk.get(f"/review/tickets/{card_bound.reference}").text)
-    words = _text(box)
+    words = page_text(box)
     assert "One more of: Front of the credit card" in words
     assert "Transaction details of the bound credit card" in words
     for needless in ("Passport", "Resident identity card", "Driver license"):
@@ -160,7 +154,7 @@ def test_not_approvable_yet_in_an_all_of_rule_lists_each_item(desk, reviewer, su
     assert reviewer.claim().status_code == 200
     ids = evidence_ids(ticket)
     assert reviewer.review(ids["real_name_certificate"], "accepted").status_code == 200
-    words = _text(_approvable(desk.get(f"/review/tickets/{ticket.reference}").text))
+    words = page_text(_approvable(desk.get(f"/review/tickets/{ticket.reference}").text))
     assert "The last 3 transaction records" in words
     assert "of these" not in words and "One of" not in words
     assert "Real-name authentication certificate" not in words  # accepted

@@ -9,33 +9,27 @@ another ("record-request", left alone once the reviewer touched it).
 
 from __future__ import annotations
 
-import json
 import re
+from functools import partial
 from html import unescape
 
 import pytest
 
 from tests.conftest import CHANGE_DIRECT_AUTHENTICATED
-from tests.review.helpers import evidence_ids, page_token, signed_in
-
-JSON = {"Accept": "application/json"}
-
-
-def _text(html: str) -> str:
-    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
+from tests.review.helpers import (
+    RECORD_WITH_CARD,
+    decide_in_page,
+    evidence_ids,
+    import_record,
+    page_text,
+    signed_in,
+)
 
 
 @pytest.fixture
 def record(runner, tmp_path):
     """record(**facts): the account directory's record of "acme-cloud"."""
-
-    def load(**facts):
-        path = tmp_path / "records.jsonl"
-        path.write_text(json.dumps({"account_name": "acme-cloud", **facts}) + "\n")
-        result = runner.invoke(args=["accounts", "import", str(path)])
-        assert result.exit_code == 0, result.output
-
-    return load
+    return partial(import_record, runner, tmp_path)
 
 
 @pytest.fixture
@@ -43,39 +37,24 @@ def desk(app, reviewer):
     return signed_in(app, reviewer)
 
 
-def _accept(desk, page: str, evidence_id: str) -> dict:
-    response = desk.post(
-        f"/review/evidence/{evidence_id}/review",
-        data={f"ev-{evidence_id}-decision": "accepted", "csrf_token": page_token(desk, page)},
-        headers=JSON,
-    )
-    assert response.status_code == 200, response.json
-    return response.json["regions"]
-
-
 def test_the_records_list_follows_each_decision_made_in_the_page(desk, reviewer, submitted, record):
     """The record says a card is bound: its list adds the card holder's certificate and
     the card front to what the customer declared."""
-    record(
-        customer_type="direct",
-        real_name_auth="completed",
-        account_type="individual",
-        card_added=True,
-    )
+    record(**RECORD_WITH_CARD)
     files = ["real_name_certificate", "transaction_records", "card_holder_certificate"]
     ticket = submitted(CHANGE_DIRECT_AUTHENTICATED, files=[*files, "card_front"], known=False)
     assert reviewer.claim().status_code == 200
     page = f"/review/tickets/{ticket.reference}"
     before = desk.get(page).text
-    assert "Still to be covered by accepted evidence for the record's list" in _text(before)
+    assert "Still to be covered by accepted evidence for the record's list" in page_text(before)
     ids = evidence_ids(ticket)
     for material in files:
-        regions = _accept(desk, page, ids[material])
+        regions = decide_in_page(desk, page, ids[material], "accepted")
         assert {"record", "record-request"} <= set(regions)
         assert 'data-region="record"' in regions["record"]
         assert 'data-material="card_front"' in regions["record"]  # still to be covered
-    regions = _accept(desk, page, ids["card_front"])
-    panel = _text(regions["record"])
+    regions = decide_in_page(desk, page, ids["card_front"], "accepted")
+    panel = page_text(regions["record"])
     assert "Accepted evidence covers the record's list too." in panel
     assert "Still to be covered" not in panel and "provided" not in panel
     assert 'id="record-request-form"' not in regions["record-request"]  # nothing to ask
@@ -90,8 +69,8 @@ def test_the_records_list_keeps_a_choice_a_choice(desk, reviewer, submitted, rec
     ticket = submitted(card_added=False, files=["passport"], known=False)
     assert reviewer.claim().status_code == 200
     page = f"/review/tickets/{ticket.reference}"
-    regions = _accept(desk, page, evidence_ids(ticket)["passport"])
-    panel = _text(regions["record"])
+    regions = decide_in_page(desk, page, evidence_ids(ticket)["passport"], "accepted")
+    panel = page_text(regions["record"])
     assert "One more of: Front of the credit card" in panel
     assert "Transaction details of the bound credit card" in panel
     assert "Driver license" not in panel.split("Still to be covered")[1]
@@ -101,5 +80,5 @@ def test_the_records_list_keeps_a_choice_a_choice(desk, reviewer, submitted, rec
     message = unescape(re.search(r"<textarea[^>]*>([^<]*)</textarea>", form).group(1))
     assert "one more of (Front of the credit card / Transaction details" in message
     # The page's approval box names the record's open choice too.
-    box = _text(desk.get(page).text.split('id="approvable"')[1].split("</section>")[0])
+    box = page_text(desk.get(page).text.split('id="approvable"')[1].split("</section>")[0])
     assert "For the account record's list : One more of: Front of the credit card" in box
