@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
 from triage.accounts.serialize import record_json
-from triage.requirements import Evaluation, authorization_letter_check
+from triage.requirements import (
+    INFORMATION_KEYS,
+    Evaluation,
+    authorization_letter_check,
+    needs,
+)
 from triage.retention.serialize import retention_json
 from triage.review.operations.approvals import approvals_json
 from triage.tickets.checklist import TicketState, facts_of, ticket_state
@@ -38,6 +44,34 @@ def still_to_accept(state: TicketState, evaluation: Evaluation | None) -> list[T
     # The tree's open parts only: `build` would add the customer's open requests too.
     items = [item for item in state.items if item.status != "requested"]
     return build(replace(state, customer=evaluation, items=items)).todo
+
+
+def record_only(state: TicketState) -> list[str]:
+    """The materials the account record's list names and the ticket's list does not (nor
+    any file or request): the page has no card or row for them unless it makes one.
+
+    The record panel's tree, its "still to be covered" and the approval box link every
+    material they name to `#item-<key>`; a reviewer following one wants the place where
+    that material is shown, even if only to read that nothing was sent.
+    """
+    check = state.record_check
+    if check is None or check.approval is None:
+        return []
+    listed = {item.key for item in state.items}
+    named = dict.fromkeys(need.material for need in needs(check.approval.node))
+    return [key for key in named if key not in listed]
+
+
+def typed_rows(state: TicketState, info: Mapping[str, object], beyond: list[str]) -> list[str]:
+    """The typed items the page lists, in the list's order: each one either list names
+    (`beyond`: the record's own), given or not, then any other the customer gave.
+
+    A typed item left out still has its row ("not given"): the lists link to it, and
+    what was not typed is what a reviewer has to see.
+    """
+    asked = [item.key for item in state.items if item.kind == "information"]
+    asked += [key for key in beyond if key in INFORMATION_KEYS]
+    return list(dict.fromkeys([*asked, *info]))
 
 
 def review_ticket_json(ticket: Ticket, state: TicketState | None = None) -> dict[str, Any]:

@@ -57,7 +57,7 @@ from triage.review import content
 from triage.review import operations as ops
 from triage.review.queue import OWN_QUEUE_ORDER
 from triage.review.queue import queue as queue_page
-from triage.review.serialize import letter_check, still_to_accept
+from triage.review.serialize import letter_check, record_only, still_to_accept, typed_rows
 from triage.reviewers.auth import lead_required, reviewer_required, signed_in_reviewer
 from triage.reviewers.models import Reviewer
 from triage.reviewers.operations import active_reviewers
@@ -70,6 +70,9 @@ from triage.timeutil import aware
 
 # The session key of the ticket type chosen at the queue's "Take next" (None: any type).
 WORKING_QUEUE = "review_working_queue"
+# The record panel's request form (templates/review/_record.html): it posts to the same
+# endpoint as "Ask the customer for more", with `form=record-request` to say it is itself.
+RECORD_REQUEST = "record-request"
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
@@ -207,12 +210,18 @@ def _render(
     reassign.reviewer.choices = [
         SelectChoice(r.email, f"{r.name} ({r.email})") for r in active_reviewers()
     ]
+    info = information_values(ticket)
+    # Every material the page's lists and trees link to (`#item-<key>`) has a card or a
+    # row: those only the record's list names, and typed items not given, included.
+    beyond = record_only(state)
     return render_template(
         "review/ticket.html",
         ticket=ticket,
         state=state,
         reviewer=reviewer,
-        info=information_values(ticket),
+        info=info,
+        typed=typed_rows(state, info, beyond),
+        record_only=beyond,
         letter_check=letter_check(ticket, state),
         # What accepted evidence still lacks, group by group (a choice stays a choice).
         approval_todo=still_to_accept(state, state.approval),
@@ -236,6 +245,8 @@ def _render(
         if ops.reads.visit_of(visit, reviewer, _visit_scope(ticket))
         else ops.reads.new_visit(reviewer, _visit_scope(ticket)),
         request_form=forms.get("request") or RequestMaterialsForm(formdata=None, materials=asked),
+        # None unless it was sent and refused: the panel then shows what was sent, and why.
+        record_form=forms.get(RECORD_REQUEST),
         decision_form=forms.get("decision") or DecisionForm(formdata=None),
         # recovery.md "Second approval" and a lead's decision on a disputed ticket.
         approvals=ops.approvals_json(ticket),
@@ -383,17 +394,24 @@ def review_evidence(evidence_id: str):
     return _done(ticket, f"“{item.filename}” {word}.", f"evidence-{item.id}")
 
 
+def _request_form_name() -> str:
+    """Which of the page's two request forms was sent: a refusal is shown beside that one,
+    with what was typed, and the other is left as it was."""
+    return RECORD_REQUEST if request.form.get("form") == RECORD_REQUEST else "request"
+
+
 @bp.post("/tickets/<reference>/request-materials")
 @reviewer_required
 def request_materials(reference: str):
     ticket = ticket_by_reference(reference)
     form = RequestMaterialsForm()
+    name = _request_form_name()
     if not form.validate_on_submit():
-        return _invalid(ticket, "request", form, "The request was not sent: see the form.")
+        return _invalid(ticket, name, form, "The request was not sent: see the form.")
     try:
         ops.request_materials(ticket, signed_in_reviewer(), form.materials.data, form.message.data)
     except TriageError as exc:
-        return _refused(ticket, exc, "request", form)
+        return _refused(ticket, exc, name, form)
     return _done(ticket, "The customer was asked for more; the ticket waits for their answer.")
 
 
