@@ -205,10 +205,15 @@ def _tell_rejected(ticket: Ticket, details: dict[str, Any]) -> None:
     left to stop) and no note (written to the requester, who may be the attacker)."""
     from triage.notifications.operations import queue_notification
 
+    # The request's copy may predate the record: the directory's answer can land between
+    # the page loading the ticket and the refusal's UPDATE, and its notice with it.
+    db.session.refresh(ticket, ["record", "record_status", "contact_email", "disputed_at"])
     address = owner_address(ticket)
     if address is None or _queued(ticket.id, "owner_rejected"):
         return
-    after_dispute = bool(details.get("after_dispute"))
+    # A dispute counts however the ticket came back to a decision (a refused second
+    # approval returns it to review, and that decision's event does not say so).
+    after_dispute = bool(details.get("after_dispute")) or ticket.disputed_at is not None
     if not after_dispute and not _queued(ticket.id, *TOLD_KINDS):
         return  # the owner never heard of this change (its record came late): nothing to close
     queue_notification(
