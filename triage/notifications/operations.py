@@ -15,6 +15,7 @@ the lease runs out. The Message-ID is the same each time, so mail clients show o
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 from dataclasses import dataclass
 from datetime import timedelta
@@ -336,6 +337,32 @@ def shown_recipient(row: Notification) -> str:
     return row.recipient
 
 
+# Any address in an SMTP error, however the library spelled it (an IDN domain comes back
+# as xn--…, a local part may be quoted): the replacement must not depend on the spelling.
+_ADDRESS = re.compile(r"[^\s'\"<>(),;:\[\]{}]+@[^\s'\"<>(),;:\[\]{}]+")
+
+
+def shown_error(row: Notification, error: str) -> str:
+    """`error` as the history and the log show it: for the registered owner's emails every
+    address in it masked, not only `row.recipient` as we spelled it (security.md: the
+    owner's address is never shown in full)."""
+    if row.kind not in OWNER_KINDS:
+        return error
+    from triage.accounts.masks import mask_email
+
+    return _ADDRESS.sub(lambda m: mask_email(_as_typed(m.group(0))) or "***", error)
+
+
+def _as_typed(address: str) -> str:
+    """An address with its domain as people write it (`xn--exmple-cua.org` → `exämple.org`),
+    so the error names the mailbox as the history's `to` does."""
+    local, at, domain = address.rpartition("@")
+    try:
+        return f"{local}{at}{domain.encode('ascii').decode('idna')}"
+    except UnicodeError:
+        return address
+
+
 class GaveUp(RuntimeError):
     """Claimed more often than MAX_ATTEMPTS without an outcome: each worker died mid-send."""
 
@@ -369,7 +396,7 @@ def _failed(
             kind=row.kind,
             to=shown_recipient(row),
             attempts=row.attempts,
-            error=error.replace(row.recipient, shown_recipient(row)),
+            error=shown_error(row, error),
         )
     db.session.commit()
     log.warning(
@@ -378,7 +405,7 @@ def _failed(
         row.kind,
         row.attempts,
         " for good" if final else "",
-        error,
+        shown_error(row, error),
     )
     return Attempt("failed" if final else "retry", None if final else backoff, error)
 
