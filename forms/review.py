@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from wtforms import RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import AnyOf, DataRequired, Optional
+from wtforms.validators import AnyOf, DataRequired, Optional, ValidationError
 
 from forms.text import CheckedForm, limited
 from triage.evidence.reasons import REASON_LABELS
 from triage.requirements import MATERIALS, TICKET_TYPES
+from triage.text import excerpt
 from triage.tickets.flags import FLAG_WORDS
 
 TYPE_WORDS = {"account_change": "Account change", "unfreeze": "Unfreeze"}
@@ -60,8 +61,19 @@ class EvidenceReviewForm(CheckedForm):
     )
 
 
+class MaterialsField(SelectMultipleField):
+    """WTForms' own refusal quotes every unknown value whole; a tampered post could make
+    the page repeat kilobytes of it (security.md: client input is quoted in excerpts)."""
+
+    def pre_validate(self, form) -> None:
+        known = {str(choice[0]) for choice in self.iter_choices()}
+        unknown = [str(value) for value in self.data or () if str(value) not in known]
+        if unknown:
+            raise ValidationError(f"Not a material of the list: {excerpt(', '.join(unknown))}")
+
+
 class RequestMaterialsForm(CheckedForm):
-    materials = SelectMultipleField(
+    materials = MaterialsField(
         "What do you need?",
         choices=_choices((key, m.label) for key, m in MATERIALS.items()),
         validators=[DataRequired("Choose at least one item.")],

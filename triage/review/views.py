@@ -397,7 +397,10 @@ def review_evidence(evidence_id: str):
 def _request_form_name() -> str:
     """Which of the page's two request forms was sent: a refusal is shown beside that one,
     with what was typed, and the other is left as it was."""
-    return RECORD_REQUEST if request.form.get("form") == RECORD_REQUEST else "request"
+    # Read from what the form itself reads: Flask-WTF takes a JSON body when one is sent.
+    sent = request.get_json(silent=True) if request.is_json else request.form
+    named = sent.get("form") if isinstance(sent, dict) else None  # MultiDict is a dict
+    return RECORD_REQUEST if named == RECORD_REQUEST else "request"
 
 
 @bp.post("/tickets/<reference>/request-materials")
