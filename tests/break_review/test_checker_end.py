@@ -10,10 +10,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+
+from tests.evidence.processes import alive, end_and_wait
 
 ROOT = Path(__file__).resolve().parents[2]
 STARTER = """
@@ -74,14 +75,6 @@ sys.stdin.read()  # until killed
 """
 
 
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pidfd is Linux's")
 # SIGKILL only: SIGTERM ends the owner the same way for its checkers
 # (tests/evidence/test_checker_orphans.py has both).
@@ -102,26 +95,13 @@ def test_every_checker_and_the_forkserver_end_with_the_pools_owner(how):
         assert line, "the starter failed"
         server, *checkers = (int(pid) for pid in line)
         assert len(checkers) >= 4  # replaced checkers and a rebuilt pool were seen
-        assert _alive(server)
-        starter.send_signal(how)
-        starter.wait(10)
-        deadline = time.monotonic() + 10
-        watched = [server, *checkers]
-        while any(_alive(pid) for pid in watched) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert [pid for pid in watched if _alive(pid)] == []
+        assert alive(server)
+        assert end_and_wait(starter, how, [server, *checkers]) == []
     finally:
         starter.kill()
         starter.wait(10)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="DEFECT, rare: with every check timing out at once (a 1 µs bound, six threads), "
-    "pools are torn down while others start checkers; a descriptor closed mid-spawn ends "
-    "Python 3.11's forkserver, and a check can still meet 'Connection refused' after its "
-    "retries (triage/evidence/pdf.py _submit). Seen in about 1 of 45 rounds.",
-)
 def test_checks_that_time_out_together_are_each_refused_not_crashed(monkeypatch):
     """Two checks waiting on one pool past the wall-clock bound: the first discards the
     pool (`_discard_pool`, which shuts it down), the second discards the same pool again.

@@ -9,10 +9,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+
+from tests.evidence.processes import alive, end_and_wait
 
 ROOT = Path(__file__).resolve().parents[2]
 STARTER = """
@@ -24,14 +25,6 @@ pool.submit(os.getpid).result(30)  # a checker exists and waits for work
 print(" ".join(str(pid) for pid in pool._processes), flush=True)
 sys.stdin.read()  # until killed
 """
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl is Linux's")
@@ -47,13 +40,8 @@ def test_checkers_end_with_the_process_that_started_them(how):
     )
     try:
         checkers = [int(pid) for pid in starter.stdout.readline().split()]
-        assert checkers and all(_alive(pid) for pid in checkers)
-        starter.send_signal(how)
-        starter.wait(10)
-        deadline = time.monotonic() + 10
-        while any(_alive(pid) for pid in checkers) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert not any(_alive(pid) for pid in checkers)
+        assert checkers and all(alive(pid) for pid in checkers)
+        assert end_and_wait(starter, how, checkers) == []
     finally:
         starter.kill()
         starter.wait(10)

@@ -51,6 +51,7 @@ from concurrent.futures import TimeoutError as FuturesTimeout
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from decimal import Decimal
+from typing import Any
 
 import pikepdf
 from pikepdf import ObjectType
@@ -703,17 +704,70 @@ def _handed_over(data: bytes) -> Iterator[str]:
 # by a refused PDF does not linger.
 _CHECKERS = 2
 _CANCELLED_RETRIES = 3
-_SUBMIT_TRIES = 5
 _CHECKS_PER_CHECKER = 200
-_pool: ProcessPoolExecutor | None = None
-_pool_lock = threading.Lock()
 
 
-def _checker_pool() -> ProcessPoolExecutor:
+class _CheckerPool(ProcessPoolExecutor):
+    """A process pool whose teardown waits for a checker being started, and then ends it.
+
+    Why: when a checker dies (killed by its CPU limit, or by ``_discard_pool`` after a
+    timeout) the pool's manager thread marks the pool broken, terminates the checkers it
+    knows and closes the pool's pipes, holding none of the pool's locks, while another
+    thread's ``submit`` may be starting a checker on that very pool. A pipe closed while its
+    descriptor is on its way to the forkserver ends the forkserver (Python 3.11 lets the
+    EOFError out of its loop), and checks started before it is found gone meet "Connection
+    refused"; a checker started just after the terminations is never ended, and the manager
+    thread waits for it for ever (the web process then hangs at exit).
+
+    Marking the pool broken is the manager thread's first step, so ``_broken`` is a property
+    whose setter takes ``_starting``, the lock held while a checker is started: a start under
+    way completes, its checker in ``_processes`` and so terminated with the others, before
+    any pipe is closed; and no checker is started once the pool is marked broken.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Before the base class's __init__, which sets _broken.
+        self._starting = threading.Lock()
+        self._broken_reason: str | bool = False
+        super().__init__(*args, **kwargs)
+
+    @property
+    def _broken(self) -> str | bool:
+        return self._broken_reason
+
+    @_broken.setter
+    def _broken(self, reason: str | bool) -> None:
+        with self._starting:
+            self._broken_reason = reason
+
+    def _spawn_process(self) -> None:
+        with self._starting:
+            # A broken pool's submit fails its work item; a checker would only be orphaned.
+            if not self._broken_reason:
+                super()._spawn_process()
+
+    def kill_checkers(self) -> None:
+        """Kill every checker, one being started included (it is waited for): a checker
+        stuck past the wall-clock bound would otherwise finish its check first."""
+        with self._starting:
+            # None once the pool has been shut down (by another thread's discard).
+            for process in list((self._processes or {}).values()):
+                process.kill()
+
+
+_pool: _CheckerPool | None = None
+# Held while the current pool is made, given work (a checker started included) or discarded:
+# a discard never shuts down a pool under another thread's submit, and a submit only ever
+# starts checkers on the current pool, never on one being torn down. Reentrant: _submit
+# holds it around _checker_pool and _discard_pool. Nothing under it waits for a check.
+_pool_lock = threading.RLock()
+
+
+def _checker_pool() -> _CheckerPool:
     global _pool
     with _pool_lock:
         if _pool is None:
-            _pool = ProcessPoolExecutor(
+            _pool = _CheckerPool(
                 max_workers=_CHECKERS,
                 # forkserver: checkers start from a small clean process, never from a
                 # copy of a threaded web worker.
@@ -725,38 +779,32 @@ def _checker_pool() -> ProcessPoolExecutor:
         return _pool
 
 
-def _submit(path: str) -> tuple[ProcessPoolExecutor, Future]:
+def _submit(path: str) -> tuple[_CheckerPool, Future]:
     """A check of the PDF at `path`, submitted to the current pool: (pool, future).
 
-    Another request's check may discard the pool between our taking it and submitting
-    (its checker timed out or broke); that shut-down pool refuses new work, which says
-    nothing about this PDF, so the check goes to the fresh pool instead.
+    The current pool may have been marked broken by its manager thread (a checker died on
+    its own) before any check discarded it; that says nothing about this PDF, so the check
+    goes to a fresh pool, which nothing can have broken yet: it is ours alone until
+    _pool_lock is released.
     """
-    for attempt in range(_SUBMIT_TRIES):
+    with _pool_lock:
         pool = _checker_pool()
         try:
             return pool, pool.submit(_check_in_checker, path)
-        # "cannot schedule new futures after shutdown"; or starting a checker through the
-        # forkserver failed while another thread tore its pool down: a closed descriptor
-        # ends the forkserver itself (Python 3.11), which is started again once found
-        # gone, hence the short wait before trying again.
-        except (RuntimeError, OSError):
+        except RuntimeError:  # BrokenProcessPool, or a pool shut down
             _discard_pool(pool)
-            if attempt == _SUBMIT_TRIES - 1:
-                raise
-            time.sleep(0.05 * (attempt + 1))
-    raise AssertionError("unreachable")
+        pool = _checker_pool()
+        return pool, pool.submit(_check_in_checker, path)
 
 
-def _discard_pool(pool: ProcessPoolExecutor) -> None:
+def _discard_pool(pool: _CheckerPool) -> None:
+    """Replace `pool` with a fresh one for later checks, and end it; harmless twice."""
     global _pool
     with _pool_lock:
         if _pool is pool:
             _pool = None
-    # None once another thread has shut this pool down.
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
-        process.kill()  # a checker stuck past the wall-clock bound
-    pool.shutdown(wait=False, cancel_futures=True)
+        pool.kill_checkers()
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _limit_checker(owner: int) -> None:
