@@ -6,7 +6,6 @@ fired from real threads on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import pytest
@@ -28,6 +27,7 @@ from tests.recovery.conftest import (
     ticket_row,
 )
 from tests.review.helpers import evidence_ids
+from tests.state.conftest import race
 
 BOTH = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 NOTE = "Refused: card 4111 1111 1111 1111 and the passport do not match."
@@ -55,30 +55,6 @@ def accept_all(reviewer, made) -> None:
     assert reviewer.claim().json["reference"] == made.reference
     for evidence_id in evidence_ids(made.ticket).values():
         assert reviewer.review(evidence_id, "accepted").status_code == 200
-
-
-def together(app, *actions):
-    """Run `actions` (each takes a fresh test client) at the same instant; responses."""
-    start = threading.Barrier(len(actions))
-    answers: list[Any] = [None] * len(actions)
-    failures: list[BaseException] = []
-
-    def run(i: int) -> None:
-        client = app.test_client()
-        try:
-            start.wait(timeout=10)
-            answers[i] = actions[i](client)
-        except BaseException as exc:  # raised below
-            failures.append(exc)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(actions))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    if failures:
-        raise failures[0]
-    return answers
 
 
 # --- the story the owner is told ------------------------------------------------------------
@@ -190,7 +166,7 @@ def test_two_leads_refusing_a_disputed_change_at_once_send_one_refusal(
         assert press(app.test_client(), token).status_code == 200
         path = f"/api/v1/tickets/{made.reference}/decision"
         body = {"decision": "rejected", "note": f"{NOTE} ({round_number})"}
-        answers = together(
+        answers = race(
             app,
             *(
                 lambda c, who=who, path=path, body=body: c.post(
@@ -219,7 +195,7 @@ def test_a_refusal_racing_the_owners_not_me_has_one_story(app, change_ticket, sm
         owner = app.test_client()
         form = csrf_token(owner.get(f"/not-me/{token}").text)
         path = f"/api/v1/tickets/{made.reference}/decision"
-        refusal, dispute = together(
+        refusal, dispute = race(
             app,
             lambda c, path=path: c.post(
                 path, headers=reviewer.headers, json={"decision": "rejected", "note": NOTE}

@@ -15,6 +15,8 @@ from sqlalchemy import select
 from tests.conftest import CHANGE_DIRECT_AUTHENTICATED
 from tests.review.helpers import (
     RECORD_WITH_CARD,
+    field_errors,
+    form_html,
     import_record,
     page_token,
     signed_in,
@@ -39,15 +41,6 @@ def page(desk, reviewer, submitted, runner, tmp_path) -> str:
     ticket = submitted(CHANGE_DIRECT_AUTHENTICATED, "Files follow.", files=[], known=False)
     assert reviewer.claim().status_code == 200
     return f"/review/tickets/{ticket.reference}"
-
-
-def _form(html: str, form_id: str) -> str:
-    start = html.index(f'id="{form_id}"')
-    return html[start : html.index("</form>", start)]
-
-
-def _errors(form: str) -> list[str]:
-    return [unescape(e) for e in re.findall(r'class="field-error"[^>]*>([^<]*)<', form)]
 
 
 def _textarea(form: str) -> str:
@@ -81,9 +74,9 @@ def _post(desk, page: str, **data):
 def test_refused_then_sent_again_as_the_browser_shows_it_keeps_every_character(app, desk, page):
     refused = _post(desk, page, form="record-request", message=TYPED)
     assert refused.status_code == 400
-    record = _form(refused.text, RECORD_FORM)
-    assert _errors(record) == ["Choose at least one item."]
-    assert _errors(_form(refused.text, MAIN_FORM)) == []
+    record = form_html(refused.text, RECORD_FORM)
+    assert field_errors(record) == ["Choose at least one item."]
+    assert field_errors(form_html(refused.text, MAIN_FORM)) == []
     shown = _textarea(record)
     assert shown == TYPED
     again = _post(desk, page, form="record-request", materials=["card_front"], message=shown)
@@ -105,9 +98,9 @@ def test_without_a_csrf_token_nothing_is_sent_and_the_page_explains(app, desk, p
 def test_a_form_value_that_is_neither_is_the_main_form(desk, page, value):
     answer = _post(desk, page, form=value, materials=[], message="Main form words.")
     assert answer.status_code == 400
-    assert _errors(_form(answer.text, MAIN_FORM)) == ["Choose at least one item."]
-    record = _form(answer.text, RECORD_FORM)
-    assert _errors(record) == [] and "has-error" not in record
+    assert field_errors(form_html(answer.text, MAIN_FORM)) == ["Choose at least one item."]
+    record = form_html(answer.text, RECORD_FORM)
+    assert field_errors(record) == [] and "has-error" not in record
     assert "x" * 100 not in answer.text  # the odd value is not echoed
 
 
@@ -115,8 +108,8 @@ def test_a_message_over_the_limit_is_refused_beside_the_record_form_and_kept(des
     long = "Lorem ipsum " * 334  # 4,008 characters: over the 4,000 limit
     answer = _post(desk, page, form="record-request", materials=["card_front"], message=long)
     assert answer.status_code == 400
-    record = _form(answer.text, RECORD_FORM)
-    assert _errors(record) and "4000" in _errors(record)[0]
+    record = form_html(answer.text, RECORD_FORM)
+    assert field_errors(record) and "4000" in field_errors(record)[0]
     assert _textarea(record) == long
     assert ticked(answer.text, RECORD_FORM) == ["card_front"]
     huge = _post(desk, page, form="record-request", materials=["card_front"], message="z" * 300_000)
@@ -132,13 +125,13 @@ def test_hostile_characters_in_the_record_forms_message(desk, page, message, err
     bidirectional control reaches the page raw."""
     answer = _post(desk, page, form="record-request", message=message)
     assert answer.status_code == 400
-    record = _form(answer.text, RECORD_FORM)
-    errors = _errors(record)
+    record = form_html(answer.text, RECORD_FORM)
+    errors = field_errors(record)
     assert "Choose at least one item." in errors
     if error:
         assert any(error in e for e in errors), errors
     assert "\u202e" not in answer.text and "\x00" not in answer.text
-    assert _errors(_form(answer.text, MAIN_FORM)) == []
+    assert field_errors(form_html(answer.text, MAIN_FORM)) == []
 
 
 def test_a_lone_surrogate_sent_as_json_is_refused_beside_the_record_form(desk, page):
@@ -154,10 +147,10 @@ def test_a_lone_surrogate_sent_as_json_is_refused_beside_the_record_form(desk, p
         headers={"X-CSRFToken": page_token(desk, page)},
     )
     assert answer.status_code == 400
-    record = _form(answer.text, RECORD_FORM)
-    errors = _errors(record)
+    record = form_html(answer.text, RECORD_FORM)
+    errors = field_errors(record)
     assert any("U+D800" in e for e in errors), errors
-    assert _errors(_form(answer.text, MAIN_FORM)) == []
+    assert field_errors(form_html(answer.text, MAIN_FORM)) == []
 
 
 def test_an_unknown_material_is_not_echoed_in_full_beside_the_record_form(desk, page):
@@ -170,6 +163,6 @@ def test_an_unknown_material_is_not_echoed_in_full_beside_the_record_form(desk, 
     value = "<b>" + "x" * 3000
     answer = _post(desk, page, form="record-request", materials=[value], message="Hi.")
     assert answer.status_code == 400
-    errors = _errors(_form(answer.text, RECORD_FORM))
+    errors = field_errors(form_html(answer.text, RECORD_FORM))
     assert errors, "no error beside the record form"
     assert all(len(e) < 400 for e in errors), [len(e) for e in errors]

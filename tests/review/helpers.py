@@ -299,10 +299,20 @@ def page_text(html: str) -> str:
     return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
 
 
+def form_html(html: str, form_id: str) -> str:
+    """The page's form `form_id`, from its id to its closing tag."""
+    start = html.index(f'id="{form_id}"')
+    return html[start : html.index("</form>", start)]
+
+
+def field_errors(form: str) -> list[str]:
+    """The field errors a form shows, as a reviewer reads them."""
+    return [unescape(e) for e in re.findall(r'class="field-error"[^>]*>([^<]*)<', form)]
+
+
 def ticked(html: str, form_id: str) -> list[str]:
     """The materials ticked in the page's form `form_id`, in the page's order."""
-    start = html.index(f'id="{form_id}"')
-    form = html[start : html.index("</form>", start)]
+    form = form_html(html, form_id)
     return re.findall(r'name="materials" value="([a-z_]+)"[^>]*checked', form)
 
 

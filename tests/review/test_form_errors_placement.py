@@ -15,7 +15,15 @@ from html import unescape
 import pytest
 
 from tests.conftest import CHANGE_DIRECT_AUTHENTICATED
-from tests.review.helpers import RECORD_WITH_CARD, import_record, page_token, signed_in, ticked
+from tests.review.helpers import (
+    RECORD_WITH_CARD,
+    field_errors,
+    form_html,
+    import_record,
+    page_token,
+    signed_in,
+    ticked,
+)
 
 
 @pytest.fixture
@@ -32,15 +40,6 @@ def page(desk, reviewer, submitted, runner, tmp_path) -> str:
     ticket = submitted(CHANGE_DIRECT_AUTHENTICATED, files=files, known=False)
     assert reviewer.claim().status_code == 200
     return f"/review/tickets/{ticket.reference}"
-
-
-def _form(html: str, form_id: str) -> str:
-    start = html.index(f'id="{form_id}"')
-    return html[start : html.index("</form>", start)]
-
-
-def _errors(form: str) -> list[str]:
-    return [unescape(e) for e in re.findall(r'class="field-error"[^>]*>([^<]*)<', form)]
 
 
 def _message(form: str) -> str:
@@ -62,36 +61,36 @@ def test_the_record_forms_errors_are_beside_it(desk, page):
     fresh = desk.get(page).text
     typed = "Please send the card's front & your certificate <soon>."
     html = _send(desk, page, form="record-request", message=typed)
-    record = _form(html, "record-request-form")
-    assert _errors(record) == ["Choose at least one item."]
+    record = form_html(html, "record-request-form")
+    assert field_errors(record) == ["Choose at least one item."]
     assert 'aria-describedby="record-materials-error"' in record
     assert _message(record) == typed  # what was typed, kept
     assert ticked(html, "record-request-form") == []  # and what was not ticked
     # The main form is as a fresh page has it: no errors, its own ticks, no message.
-    main = _form(html, "request-form")
-    assert _errors(main) == []
+    main = form_html(html, "request-form")
+    assert field_errors(main) == []
     assert 'id="materials-error"' not in html and 'id="message-error"' not in html
     assert ticked(html, "request-form") == ticked(fresh, "request-form")
-    assert _message(main) == _message(_form(fresh, "request-form"))
+    assert _message(main) == _message(form_html(fresh, "request-form"))
 
 
 def test_the_record_form_keeps_its_ticks_when_the_message_is_missing(desk, page):
     html = _send(desk, page, form="record-request", materials=["card_front"], message="")
-    record = _form(html, "record-request-form")
-    assert _errors(record) == ["Write what you need and why."]
+    record = form_html(html, "record-request-form")
+    assert field_errors(record) == ["Write what you need and why."]
     assert 'aria-describedby="record-message-error"' in record
     assert ticked(html, "record-request-form") == ["card_front"]
-    assert _errors(_form(html, "request-form")) == []
+    assert field_errors(form_html(html, "request-form")) == []
 
 
 def test_the_main_forms_errors_leave_the_record_form_alone(desk, page):
     fresh = desk.get(page).text
     html = _send(desk, page, materials=["passport"], message="")
-    main = _form(html, "request-form")
-    assert _errors(main) == ["Write what you need and why."]
+    main = form_html(html, "request-form")
+    assert field_errors(main) == ["Write what you need and why."]
     assert ticked(html, "request-form") == ["passport"]
-    record = _form(html, "record-request-form")
-    assert _errors(record) == []
+    record = form_html(html, "record-request-form")
+    assert field_errors(record) == []
     assert "has-error" not in record
     assert ticked(html, "record-request-form") == ticked(fresh, "record-request-form")
-    assert _message(record) == _message(_form(fresh, "record-request-form"))
+    assert _message(record) == _message(form_html(fresh, "record-request-form"))
