@@ -273,4 +273,6 @@ def init_app(app: Flask) -> None:
             "html_lang": TAGS[current],
             "languages": LANGUAGES,
             "language_url": lambda code: url_for("i18n.choose", code=code, next=here),
+            # Staff pages stay English (ENGLISH_ONLY): no switcher that would do nothing.
+            "english_only": bool(request) and request.blueprint in ENGLISH_ONLY,
         }
