@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import secrets
+import time
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -120,6 +122,45 @@ def check_shared_limits(environ: Mapping[str, str], workers: int) -> None:
         )
 
 
+DEVELOPMENT_SECRET = "dev-secret-key"  # in the instance folder, development only
+
+
+def development_secret(instance: Path) -> str:
+    """The development key: 64 hex digits kept in `instance/dev-secret-key` (made on first
+    use, readable by its owner only), so the web process, the worker and every `flask`
+    command share one key and sessions outlive a restart. Production never reads it: it
+    refuses to start without SECRET_KEY (security.md). Where the folder cannot be written,
+    a random key for this process, with a warning."""
+    path = instance / DEVELOPMENT_SECRET
+    try:
+        instance.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return _read_secret(path)
+    except OSError as exc:
+        warnings.warn(
+            f"SECRET_KEY is not set and {path} cannot be written ({exc.strerror}): using a "
+            "random key, so sessions end when the process does",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return secrets.token_hex(32)
+    key = secrets.token_hex(32)
+    with os.fdopen(fd, "w") as out:
+        out.write(key)
+    return key
+
+
+def _read_secret(path: Path) -> str:
+    # Another process may have made the file an instant ago and not written it yet.
+    for _ in range(50):
+        key = path.read_text(encoding="ascii").strip()
+        if key:
+            return key
+        time.sleep(0.01)
+    raise ConfigError(f"{path} is empty: delete it, or set SECRET_KEY")
+
+
 def load_config(environ: Mapping[str, str], instance_path: str | Path) -> dict[str, Any]:
     """Flask settings from environment variables (the table in the README)."""
     instance = Path(instance_path)
@@ -132,12 +173,7 @@ def load_config(environ: Mapping[str, str], instance_path: str | Path) -> dict[s
     if not secret:
         if production:
             raise ConfigError("SECRET_KEY is required when TRIAGE_ENV=production")
-        warnings.warn(
-            "SECRET_KEY is not set: using a random key, so sessions end when the process does",
-            RuntimeWarning,
-            stacklevel=2,
-        )
-        secret = secrets.token_hex(32)
+        secret = development_secret(instance)
 
     db_url = database_url(environ.get("DATABASE_URL") or f"sqlite:///{instance / 'triage.db'}")
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+import stat
+import warnings
+
 import pytest
 
-from config import ConfigError, load_config
+from config import DEVELOPMENT_SECRET, ConfigError, load_config
 from triage.app import create_app
 
 
@@ -17,15 +21,31 @@ def test_settings_are_read_when_the_app_is_created_not_at_import(monkeypatch, tm
     assert second.config["EVIDENCE_DIR"].endswith("second")
 
 
-def test_development_without_secret_key_warns_and_uses_a_random_one(tmp_path):
+def test_development_without_secret_key_keeps_one_key_per_instance_folder(tmp_path):
+    # The web process, the worker and each `flask` command share it; nothing is printed.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        one = load_config({}, tmp_path / "a")
+        again = load_config({}, tmp_path / "a")
+        other = load_config({}, tmp_path / "b")
+    assert one["SECRET_KEY"] == again["SECRET_KEY"] != other["SECRET_KEY"]
+    assert re.fullmatch("[0-9a-f]{64}", one["SECRET_KEY"])
+    kept = tmp_path / "a" / DEVELOPMENT_SECRET
+    assert kept.read_text() == one["SECRET_KEY"] and stat.S_IMODE(kept.stat().st_mode) == 0o600
+
+
+def test_development_where_the_key_cannot_be_kept_warns_and_uses_a_random_one(tmp_path):
+    blocked = tmp_path / "file"
+    blocked.write_text("")  # a file where the instance folder should be
     with pytest.warns(RuntimeWarning, match="SECRET_KEY is not set"):
-        one = load_config({}, tmp_path)
+        one = load_config({}, blocked / "instance")
     with pytest.warns(RuntimeWarning):
-        two = load_config({}, tmp_path)
+        two = load_config({}, blocked / "instance")
     assert one["SECRET_KEY"] != two["SECRET_KEY"] and len(one["SECRET_KEY"]) == 64
 
 
 def test_production_refuses_to_start_without_secret_key(tmp_path):
+    (tmp_path / DEVELOPMENT_SECRET).write_text("k" * 64)  # never a fallback in production
     with pytest.raises(ConfigError, match="SECRET_KEY is required"):
         load_config({"TRIAGE_ENV": "production"}, tmp_path)
 
