@@ -181,10 +181,17 @@
     this.choose(files);
   };
 
-  Uploader.prototype.clear = function () {
-    this.entries.forEach(function (entry) {
-      if (entry.thumb) URL.revokeObjectURL(entry.thumb);
+  // A thumbnail's blob URL lives as long as its row: an <img> moved to another document
+  // loads its picture again (swapDocuments moves the live form into the page drawn anew),
+  // so the URL is let go only when the row goes.
+  function revokeThumbs(node) {
+    node.querySelectorAll("img.thumb[src^='blob:']").forEach(function (img) {
+      URL.revokeObjectURL(img.src);
     });
+  }
+
+  Uploader.prototype.clear = function () {
+    revokeThumbs(this.list);  // the rows of the last choice, sent or not
     this.entries = [];
     this.list.textContent = "";
     this.list.hidden = true;
@@ -226,7 +233,6 @@
     if (entry.thumb) {
       var img = make("img", "thumb");
       img.alt = "";  // the file name is next to it
-      img.addEventListener("load", function () { URL.revokeObjectURL(img.src); });
       img.addEventListener("error", function () {  // not really a picture: the server will say
         URL.revokeObjectURL(img.src);
         img.replaceWith(kindBadge(entry.file));
@@ -400,7 +406,10 @@
   // Stored files now show in the item's own list: keep only the rows of refused files.
   Uploader.prototype.dropSent = function () {
     var sent = this.list.querySelectorAll(".upload-file.is-done");
-    for (var i = 0; i < sent.length; i++) this.list.removeChild(sent[i]);
+    for (var i = 0; i < sent.length; i++) {
+      revokeThumbs(sent[i]);
+      this.list.removeChild(sent[i]);
+    }
     this.list.hidden = !this.list.children.length;
   };
 
@@ -422,13 +431,19 @@
       var input = live.querySelector("input[type=file]");
       var plain = input && next.querySelector("#" + CSS.escape(input.id));
       plain = plain && plain.closest("form.upload-form");
-      if (!plain) return;
+      if (!plain) {  // its item is gone from the page, and its rows with it
+        revokeThumbs(live);
+        return;
+      }
       var oldLabel = live.querySelector("label[for='" + input.id + "']");
       var newLabel = plain.querySelector("label[for='" + input.id + "']");
       if (oldLabel && newLabel) oldLabel.innerHTML = newLabel.innerHTML;
       plain.replaceWith(live);
-      // The option the customer is working in stays open, with every choice around it.
-      for (var box = live === active && live.closest("details"); box;
+      // The option the customer is working in stays open, with every choice around it; so
+      // does one whose files were refused, even if the choice no longer needs it (folded
+      // away, the customer would not see why those files were not taken).
+      var keep = live === active || live.querySelector(".upload-file.is-refused, .field-error");
+      for (var box = keep && live.closest("details"); box;
            box = box.parentElement && box.parentElement.closest("details")) {
         box.open = true;
       }

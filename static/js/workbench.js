@@ -295,6 +295,14 @@
     historyOrder();
   }
 
+  // The flashed notices above the workbench (base.html) speak of the page as it was
+  // loaded: "Ticket X is yours for the next 30 minutes" is wrong once the ticket is
+  // decided in the page. After an answer they go; its message, in the status box, says
+  // what is true now (as the notice after a reload would, without the script).
+  function dropLoadedNotices() {
+    document.querySelectorAll("main > .notice").forEach(function (node) { node.remove(); });
+  }
+
   // The strip and the viewer say what each card says about its file.
   function fileStates() {
     files.forEach(function (id) {
@@ -356,6 +364,7 @@
         return true;
       }
       swapRegions(form, answer.body);
+      dropLoadedNotices();
       announce(answer.body.message);
       return true;
     }, function () {
