@@ -6,17 +6,13 @@ and still lets an ordinary PDF through."""
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-from tests.evidence.processes import alive, end_and_wait
+from tests.evidence.processes import alive, end_and_wait, start_owner
 
-ROOT = Path(__file__).resolve().parents[2]
 STARTER = """
 import os
 import sys
@@ -80,14 +76,7 @@ sys.stdin.read()  # until killed
 # (tests/evidence/test_checker_orphans.py has both).
 @pytest.mark.parametrize("how", [signal.SIGKILL])
 def test_every_checker_and_the_forkserver_end_with_the_pools_owner(how):
-    starter = subprocess.Popen(
-        [sys.executable, "-c", STARTER],
-        cwd=ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
+    starter = start_owner(STARTER)
     try:
         memory = starter.stdout.readline().strip()
         line = starter.stdout.readline().split()

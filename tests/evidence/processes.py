@@ -7,11 +7,28 @@ reaped by its parent is a zombie, still listed, and must count as ended.
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Iterable
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def start_owner(script: str) -> subprocess.Popen:
+    """A Python process running `script` from the checkout, talking through pipes: the
+    owner of the checkers the test then ends."""
+    return subprocess.Popen(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
 
 
 def alive(pid: int) -> bool:

@@ -5,17 +5,13 @@ wait for ever, re-parented to init (triage.evidence.pdf, `_limit_checker`)."""
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-from tests.evidence.processes import alive, end_and_wait
+from tests.evidence.processes import alive, end_and_wait, start_owner
 
-ROOT = Path(__file__).resolve().parents[2]
 STARTER = """
 import os
 import sys
@@ -30,14 +26,7 @@ sys.stdin.read()  # until killed
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl is Linux's")
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
 def test_checkers_end_with_the_process_that_started_them(how):
-    starter = subprocess.Popen(
-        [sys.executable, "-c", STARTER],
-        cwd=ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
+    starter = start_owner(STARTER)
     try:
         checkers = [int(pid) for pid in starter.stdout.readline().split()]
         assert checkers and all(alive(pid) for pid in checkers)
