@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
+import stat
 import time
 import warnings
 from collections.abc import Mapping
@@ -151,14 +153,44 @@ def development_secret(instance: Path) -> str:
     return key
 
 
+_KEY = re.compile(r"[0-9a-f]{64}")
+
+
 def _read_secret(path: Path) -> str:
+    """The kept key, trusted only as `development_secret` makes it: a regular file, not a
+    link, owned by this user and readable by no one else, holding 64 hex digits.
+    ConfigError, naming the file, for anything else."""
     # Another process may have made the file an instant ago and not written it yet.
     for _ in range(50):
-        key = path.read_text(encoding="ascii").strip()
+        key = _read_own_file(path)
         if key:
-            return key
+            break
         time.sleep(0.01)
-    raise ConfigError(f"{path} is empty: delete it, or set SECRET_KEY")
+    if not _KEY.fullmatch(key):
+        raise ConfigError(f"{path} does not hold a key made here: delete it, or set SECRET_KEY")
+    return key
+
+
+def _read_own_file(path: Path) -> str:
+    refused = ConfigError(
+        f"{path} must be a file of this user's, readable by no one else: "
+        "delete it, or set SECRET_KEY"
+    )
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        raise refused from exc
+    try:
+        status = os.fstat(fd)
+        if (
+            not stat.S_ISREG(status.st_mode)
+            or status.st_uid != os.geteuid()
+            or status.st_mode & 0o077
+        ):
+            raise refused
+        return os.read(fd, 256).decode("ascii", "replace").strip()
+    finally:
+        os.close(fd)
 
 
 def load_config(environ: Mapping[str, str], instance_path: str | Path) -> dict[str, Any]:
