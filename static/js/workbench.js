@@ -290,17 +290,21 @@
       if (fresh) old.replaceWith(fresh);
     });
     if (answer.status) root.setAttribute("data-status", answer.status);
+    if (statusChanged) dropLoadedNotices();
     fileStates();
     markCurrentCard();
     historyOrder();
   }
 
-  // The flashed notices above the workbench (base.html) speak of the page as it was
-  // loaded: "Ticket X is yours for the next 30 minutes" is wrong once the ticket is
-  // decided in the page. After an answer they go; its message, in the status box, says
-  // what is true now (as the notice after a reload would, without the script).
+  // The flashed notices above the workbench (base.html) speak of the ticket as it was
+  // when the page loaded: "Ticket X is yours for the next 30 minutes" is wrong once the
+  // ticket is decided or released in the page. When an answer changes the ticket's status
+  // they go, and the answer's message, in the status box, says what is true now; errors
+  // stay until the reviewer has read them (a reload drops them all).
   function dropLoadedNotices() {
-    document.querySelectorAll("main > .notice").forEach(function (node) { node.remove(); });
+    document.querySelectorAll("main > .notice:not(.notice-error)").forEach(function (node) {
+      node.remove();
+    });
   }
 
   // The strip and the viewer say what each card says about its file.
@@ -364,7 +368,6 @@
         return true;
       }
       swapRegions(form, answer.body);
-      dropLoadedNotices();
       announce(answer.body.message);
       return true;
     }, function () {
