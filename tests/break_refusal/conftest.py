@@ -25,6 +25,7 @@ from tests.conftest import (
 from tests.notifications.conftest import app_config, smtp  # noqa: F401 - fixtures
 from tests.recovery.conftest import change_ticket  # noqa: F401 - a fixture
 from tests.review.helpers import (  # noqa: F401 - fixtures
+    desk,
     lead,
     make_reviewer,
     make_ticket,

@@ -19,18 +19,12 @@ from tests.review.helpers import (
     form_html,
     import_record,
     page_token,
-    signed_in,
     ticked,
 )
 
 RECORD_FORM = "record-request-form"
 MAIN_FORM = "request-form"
 TYPED = "\nFirst line was empty.\n<b>Card</b> & “certificate” 请提供 🙂\ttab\n"
-
-
-@pytest.fixture
-def desk(app, reviewer):
-    return signed_in(app, reviewer)
 
 
 @pytest.fixture

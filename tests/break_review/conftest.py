@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from tests.accounts.conftest import directory_down, http_config  # noqa: F401 - fixtures
 from tests.review.helpers import (  # noqa: F401 - fixtures
+    desk,
     lead,
     make_reviewer,
     make_ticket,

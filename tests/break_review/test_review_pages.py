@@ -23,11 +23,6 @@ from tests.review.helpers import (
 
 
 @pytest.fixture
-def desk(app, reviewer):
-    return signed_in(app, reviewer)
-
-
-@pytest.fixture
 def record(runner, tmp_path):
     """record(**facts): the account directory's record of "acme-cloud"."""
     return partial(import_record, runner, tmp_path)

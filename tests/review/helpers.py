@@ -251,6 +251,12 @@ def signed_in(app: Flask, who: Any) -> FlaskClient:
     return client
 
 
+@pytest.fixture
+def desk(app: Flask, reviewer: Any) -> FlaskClient:
+    """A browser signed in on the review pages as `reviewer`."""
+    return signed_in(app, reviewer)
+
+
 def visit_urls(page_html: str, evidence_id: str) -> list[str]:
     """The picture URLs of one file on a rendered review page, with their visit token."""
     urls = re.findall(rf'src="(/review/evidence/{evidence_id}[^"]*)"', page_html)

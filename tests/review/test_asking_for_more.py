@@ -18,7 +18,6 @@ from tests.review.helpers import (
     evidence_ids,
     page_text,
     page_token,
-    signed_in,
     ticked,
     unique_png,
 )
@@ -32,11 +31,6 @@ CARD_OR_STATEMENT = (
 def _approvable(html: str) -> str:
     start = html.index(">", html.index('id="approvable"')) + 1
     return html[start : html.index("</section>", start)]
-
-
-@pytest.fixture
-def desk(app, reviewer):
-    return signed_in(app, reviewer)
 
 
 @pytest.fixture

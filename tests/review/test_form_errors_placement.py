@@ -21,14 +21,8 @@ from tests.review.helpers import (
     form_html,
     import_record,
     page_token,
-    signed_in,
     ticked,
 )
-
-
-@pytest.fixture
-def desk(app, reviewer):
-    return signed_in(app, reviewer)
 
 
 @pytest.fixture

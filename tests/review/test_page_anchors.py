@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
-import pytest
-
 from tests.conftest import CHANGE_DIRECT_AUTHENTICATED
 from tests.review.helpers import (
     RECORD_WITH_CARD,
@@ -20,7 +18,6 @@ from tests.review.helpers import (
     evidence_ids,
     import_record,
     page_token,
-    signed_in,
 )
 
 # Rule direct_no_payments: typed information only (email, user name, contact address;
@@ -62,11 +59,6 @@ def item_links(html: str) -> set[str]:
     parser = _Anchors()
     parser.feed(html)
     return {t.removeprefix("item-") for t in parser.targets if t.startswith("item-")}
-
-
-@pytest.fixture
-def desk(app, reviewer):
-    return signed_in(app, reviewer)
 
 
 def _claimed_page(desk, reviewer, ticket) -> tuple[str, str]:

@@ -22,7 +22,6 @@ from tests.review.helpers import (
     evidence_ids,
     import_record,
     page_text,
-    signed_in,
 )
 
 
@@ -30,11 +29,6 @@ from tests.review.helpers import (
 def record(runner, tmp_path):
     """record(**facts): the account directory's record of "acme-cloud"."""
     return partial(import_record, runner, tmp_path)
-
-
-@pytest.fixture
-def desk(app, reviewer):
-    return signed_in(app, reviewer)
 
 
 def test_the_records_list_follows_each_decision_made_in_the_page(desk, reviewer, submitted, record):

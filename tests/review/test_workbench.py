@@ -14,16 +14,10 @@ from html import unescape
 import pytest
 
 from tests.conftest import CHANGE_DIRECT_AUTHENTICATED
-from tests.review.helpers import evidence_ids, page_token, signed_in
+from tests.review.helpers import evidence_ids, page_token
 from triage.evidence.reasons import REASON_LABELS
 
 JSON = {"Accept": "application/json"}
-
-
-@pytest.fixture
-def desk(app, reviewer):
-    """A browser signed in as `reviewer`."""
-    return signed_in(app, reviewer)
 
 
 @pytest.fixture
